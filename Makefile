@@ -13,12 +13,14 @@ FASHION_FILES := train-labels-idx1-ubyte.gz train-images-idx3-ubyte.gz \
 # Hide TensorFlow's start-up notices about missing GPU libraries.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: book test venv data sync clean help
+.PHONY: book test student bench venv data sync clean help
 
 help:
 	@echo "make book    build the website into _build/html (full mode; AE_BOOK_QUICK=1 for quick)"
 	@echo "make test    run the unit tests, every chapter in quick mode, and a book build"
 	@echo "make venv    create .venv with requirements.txt"
+	@echo "make student write the lab version of every chapter (solutions removed) into _build/student"
+	@echo "make bench   training throughput, then every chapter's time (AE_BOOK_QUICK=1: quick)"
 	@echo "make sync    pair notebooks and their .py files again after an edit"
 	@echo "make clean   remove _build (the site, the execution cache, the results)"
 
@@ -48,6 +50,16 @@ book: $(STAMP) data
 
 test: $(STAMP) data
 	AE_BOOK_QUICK=1 $(BIN)/python -m pytest
+
+# Lab exercises: every chapter with its solutions replaced by stubs, and helpers.py.
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py --output _build/student
+
+# Benchmarks (benchmarks/README.md): prints tables and budgets, fails only on errors.
+# A quick run: AE_BOOK_QUICK=1 make bench, or pass THROUGHPUT_ARGS / CHAPTER_ARGS.
+bench: $(STAMP) data
+	$(BIN)/python benchmarks/training_throughput.py $(THROUGHPUT_ARGS)
+	$(BIN)/python benchmarks/chapter_times.py $(CHAPTER_ARGS)
 
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/[0-9]*.ipynb

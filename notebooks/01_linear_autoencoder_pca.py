@@ -46,8 +46,6 @@ if not os.path.exists("helpers.py"):
     urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
 
 # %%
-import time
-
 import keras
 import matplotlib.pyplot as plt
 import numpy as np

@@ -64,3 +64,30 @@ def notebook_definitions(stem: str) -> dict:
     for cell in cells:
         exec(cell.source, namespace)
     return namespace
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """Build the whole book once in quick mode; return (html folder, results file).
+
+    The book tests and the site tests share this one build, since it executes
+    every chapter. AE_BOOK_TEST_SITE=<folder> reuses a build made with
+    `jupyter-book build . --path-output <folder>` (results in <folder>/results.json).
+    """
+    import subprocess
+
+    if os.environ.get("AE_BOOK_TEST_SITE"):
+        output = Path(os.environ["AE_BOOK_TEST_SITE"])
+        return output / "_build" / "html", output / "results.json"
+    output = tmp_path_factory.mktemp("book")
+    env = dict(os.environ, AE_BOOK_QUICK="1",
+               AE_BOOK_RESULTS=str(output / "results.json"))
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    process = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(output),
+         "--builder", "html", "-W", "-n", "--keep-going"],
+        env=env, capture_output=True, text=True, timeout=3600,
+    )
+    log = process.stdout[-6000:] + process.stderr[-6000:]
+    assert process.returncode == 0, f"the book build failed:\n{log}"
+    return output / "_build" / "html", output / "results.json"

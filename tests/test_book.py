@@ -1,33 +1,10 @@
-"""Build the book in quick mode, with warnings as errors, and check the site."""
+"""Check the book built in quick mode with warnings as errors (conftest.built_site)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
-from conftest import ROOT
 from test_notebooks import toc_files
-
-
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    """Build the whole book once in quick mode; return the html folder."""
-    output = tmp_path_factory.mktemp("book")
-    env = dict(os.environ, AE_BOOK_QUICK="1",
-               AE_BOOK_RESULTS=str(output / "results.json"))
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    process = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(output),
-         "--builder", "html", "-W", "-n", "--keep-going"],
-        env=env, capture_output=True, text=True, timeout=3600,
-    )
-    log = process.stdout[-6000:] + process.stderr[-6000:]
-    assert process.returncode == 0, f"the book build failed:\n{log}"
-    return output / "_build" / "html", output / "results.json"
 
 
 def test_every_toc_entry_has_a_page(built_site):

@@ -245,6 +245,28 @@ def test_train_stops_with_a_clear_error_on_nan(helpers):
         helpers.train(model, x, x, num_epochs=5, batch_size=16)
 
 
+def test_train_runs_many_steps_per_call_with_the_same_numbers_as_fit(helpers):
+    helpers.setup(seed=0)
+    x = np.random.default_rng(0).normal(size=(300, 8)).astype("float32")
+    weights = []
+    for through_helpers in (True, False):
+        keras.utils.set_random_seed(0)
+        model = tiny_autoencoder()
+        model.compile(optimizer="adam", loss="mse")
+        if through_helpers:
+            helpers.train(model, x, x, num_epochs=3, batch_size=16)
+            assert model.steps_per_execution == helpers.STEPS_PER_EXECUTION
+        else:
+            model.fit(x, x, epochs=3, batch_size=16, verbose=0)
+        weights.append(model.get_weights())
+    for ours, plain in zip(*weights):
+        np.testing.assert_array_equal(ours, plain)
+    model = tiny_autoencoder()
+    model.compile(optimizer="adam", loss="mse", steps_per_execution=4)
+    helpers.train(model, x, x, num_epochs=1, batch_size=16)
+    assert model.steps_per_execution == 4, "a chapter's own choice is kept"
+
+
 # --------------------------------------------------------------- figures
 
 
@@ -259,6 +281,21 @@ def test_figures_have_titles(helpers, no_plots):
               for fig in no_plots]
     assert all(titles), titles
     assert no_plots[3].axes[0].get_xlabel() == "epoch"
+
+
+def test_image_labels_stay_clear_of_the_title(helpers, no_plots):
+    images = np.random.default_rng(0).uniform(size=(6, 784)).astype("float32")
+    helpers.show_images(images, num_cols=6, title="one row", labels=list("abcdef"))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    (fig,) = no_plots
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    title_bottom = fig._suptitle.get_window_extent(renderer).y0
+    label_tops = [axis.title.get_window_extent(renderer).y1 for axis in fig.axes]
+    assert [axis.get_title() for axis in fig.axes] == list("abcdef")
+    assert max(label_tops) <= title_bottom, "the labels overlap the title"
 
 
 def test_figures_reject_bad_input(helpers, no_plots):

@@ -1,0 +1,160 @@
+"""Time every chapter notebook, each in a fresh kernel, and tabulate the times.
+
+Runs notebooks/[0-9][0-9]_*.ipynb (or the notebooks named on the command line)
+one after the other with nbclient, each in a new kernel whose results go to a
+temporary file (AE_BOOK_RESULTS). Prints, per chapter, the wall time of the
+whole notebook and the training time the chapter recorded
+(`<key>/train_seconds`), then the totals, the device, and whether the budgets
+are met. Timings never fail anything; a chapter that raises an error does
+(exit status 1).
+
+    python benchmarks/chapter_times.py            # full mode (AE_BOOK_QUICK unset)
+    python benchmarks/chapter_times.py --quick    # quick mode, as CI runs them
+    python benchmarks/chapter_times.py notebooks/01_linear_autoencoder_pca.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+# Budgets of the course on 2 CPU cores, and the aim on a GPU (seconds).
+QUICK_BOOK_BUDGET = 4 * 60
+FULL_BOOK_BUDGET = 25 * 60
+GPU_CHAPTER_TRAIN_AIM = 60
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to run (default: every chapter)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true",
+                      help="quick mode (default: AE_BOOK_QUICK, else full)")
+    mode.add_argument("--full", action="store_true", help="full mode")
+    parser.add_argument("--timeout", type=int, default=3600,
+                        help="seconds allowed per cell (default 3600)")
+    parser.add_argument("--json", type=Path,
+                        help="also write the measurements to this JSON file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.quick_mode = True
+    elif args.full:
+        args.quick_mode = False
+    else:
+        args.quick_mode = os.environ.get("AE_BOOK_QUICK", "").strip() == "1"
+    return args
+
+
+def all_chapters() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_chapter(path: Path, quick: bool, timeout: int) -> dict:
+    """Execute one notebook in a fresh kernel; return its times and results."""
+    notebook = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as folder:
+        results_file = Path(folder) / "results.json"
+        # The kernel inherits this process's environment.
+        os.environ.update({
+            "AE_BOOK_RESULTS": str(results_file),
+            "AE_BOOK_QUICK": "1" if quick else "0",
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        })
+        client = NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        error = None
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except CellExecutionError as failure:
+            error = str(failure).strip().splitlines()[-1][:200]
+        wall = time.perf_counter() - start
+        results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    train = {key: value for key, value in results.items()
+             if key.endswith("/train_seconds")}
+    devices = {value for key, value in results.items() if key.endswith("/device")}
+    return {
+        "chapter": path.stem, "wall_seconds": wall,
+        "train_seconds": sum(train.values()) if train else None,
+        "train_keys": sorted(train), "devices": sorted(devices), "error": error,
+    }
+
+
+def budget_line(passed: bool, text: str) -> str:
+    return f"{'PASS' if passed else 'FAIL'}  {text}"
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    chapters = [path.resolve() for path in args.notebooks] or all_chapters()
+    missing = [str(path) for path in chapters if not path.is_file()]
+    if missing or not chapters:
+        print(f"No such notebook: {', '.join(missing) or 'notebooks/NN_*.ipynb'}")
+        return 2
+    mode = "quick" if args.quick_mode else "full"
+    print(f"Running {len(chapters)} chapter(s) in {mode} mode, one fresh kernel "
+          "each (wall time includes starting the kernel).", flush=True)
+    rows = []
+    for path in chapters:
+        row = run_chapter(path, args.quick_mode, args.timeout)
+        rows.append(row)
+        status = f"FAILED: {row['error']}" if row["error"] else "ok"
+        print(f"  {row['chapter']}: {row['wall_seconds']:.1f} s ({status})",
+              flush=True)
+
+    devices = sorted({device for row in rows for device in row["devices"]})
+    device = ", ".join(devices) or "unknown (no chapter recorded one)"
+    print(f"\nChapter times, {mode} mode, on {device}")
+    print(f"{'chapter':40s} {'wall s':>8s} {'train s':>8s}")
+    for row in rows:
+        train = row["train_seconds"]
+        print(f"{row['chapter']:40s} {row['wall_seconds']:8.1f} "
+              f"{'-' if train is None else f'{train:.1f}':>8s}"
+              + ("  FAILED" if row["error"] else ""))
+    total_wall = sum(row["wall_seconds"] for row in rows)
+    total_train = sum(row["train_seconds"] or 0 for row in rows)
+    print(f"{'total':40s} {total_wall:8.1f} {total_train:8.1f}")
+
+    on_gpu = bool(devices) and not all(d.startswith("CPU") for d in devices)
+    if len(rows) < len(all_chapters()):
+        print(f"Budgets not checked: {len(rows)} of {len(all_chapters())} "
+              "chapters ran.")
+    elif on_gpu:
+        for row in rows:
+            if row["train_seconds"] is not None:
+                print(budget_line(row["train_seconds"] <= GPU_CHAPTER_TRAIN_AIM,
+                                  f"{row['chapter']} trains in <= "
+                                  f"{GPU_CHAPTER_TRAIN_AIM} s on a GPU"))
+    elif args.quick_mode:
+        print(budget_line(total_wall <= QUICK_BOOK_BUDGET,
+                          f"quick mode, all chapters <= {QUICK_BOOK_BUDGET} s "
+                          "(nbclient time; nbval adds a little)"))
+    else:
+        print(budget_line(total_wall <= FULL_BOOK_BUDGET,
+                          f"full mode, all chapters <= {FULL_BOOK_BUDGET} s"))
+    if not on_gpu and os.cpu_count() != 2:
+        print(f"(The CPU budgets are set for 2 cores; this machine has "
+              f"{os.cpu_count()}.)")
+
+    if args.json:
+        args.json.write_text(json.dumps(
+            {"mode": mode, "device": device, "chapters": rows}, indent=1))
+    return 1 if any(row["error"] for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

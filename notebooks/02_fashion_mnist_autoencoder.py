@@ -1,0 +1,747 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,mystnb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Reconstructing Fashion-MNIST with a deep autoencoder
+#
+# A linear autoencoder can do no better than PCA. Give it a few nonlinear layers
+# on each side of the codings and it can: this chapter trains a deep autoencoder
+# that compresses each 28 x 28 image of clothing into 20 numbers, and rebuilds
+# it more faithfully than PCA with 20 components. Along the way it shows how the
+# model is written with Keras' subclassing API, and how it is trained twice,
+# once with a training loop of our own and once with `fit`, with the same result.
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell fetches the course's shared module, `helpers.py`, when the
+# notebook runs on its own (in Colab, for example). The second imports
+# everything the chapter uses, seeds every random number generator and prints
+# the mode (full, or the short *quick* mode used for testing) and the device.
+
+# %%
+import os
+import urllib.request
+
+HELPERS_URL = (
+    "https://raw.githubusercontent.com/ae-course/autoencoders-hands-on/"
+    "main/notebooks/helpers.py"
+)
+if not os.path.exists("helpers.py"):
+    urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
+
+# %%
+import math
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+import helpers
+
+helpers.setup(seed=42)
+
+# %% [markdown]
+# ## The data
+#
+# Fashion-MNIST holds 70,000 grey-scale images of clothes, shoes and bags in ten
+# classes: 60,000 for training and 10,000 for testing. The loader scales the
+# pixels to $[0, 1]$ and flattens each image into a vector of 784 values. The
+# labels are not used for training: the images are their own targets.
+
+# %%
+(x_train, y_train), (x_test, y_test) = helpers.load_fashion_mnist()
+print("train:", x_train.shape, "test:", x_test.shape, "|", helpers.DATA_SOURCES)
+
+# %%
+helpers.show_images(
+    x_test[:20], labels=[helpers.FASHION_CLASSES[label] for label in y_test[:20]],
+    title="The first 20 test images",
+)
+
+# %% [markdown]
+# ## Two baselines
+#
+# Before training anything we compute two reconstructions that need no neural
+# network, so that the autoencoder's error has something to be compared with.
+# The crudest one ignores the input and always returns the mean training image.
+# The best *linear* one with 20 numbers per image is PCA with 20 components,
+# which chapter 1 showed a linear autoencoder can only match. On the full test
+# set the mean image gives a mean squared error (MSE) of about 0.087 and PCA
+# about 0.019.
+
+# %%
+latent_dim = 20
+mean_image_mse = float(np.mean((x_train.mean(axis=0) - x_test) ** 2))
+pca_test = helpers.pca_reconstruct(x_train, x_test, latent_dim)
+pca_mse = float(np.mean((pca_test - x_test) ** 2))
+print(f"test MSE: mean image {mean_image_mse:.4f}, PCA with {latent_dim} "
+      f"components {pca_mse:.4f}")
+
+# %% [markdown]
+# ## The model, written with the subclassing API
+#
+# The encoder maps the 784 pixels through dense layers of 256, 128 and 64 ReLU
+# units to 20 codings. The codings layer has no activation, so the codings can
+# take any real value. The decoder mirrors it: 64, 128 and 256 ReLU units, then
+# 784 outputs without activation. Those outputs are *logits*: the sigmoid
+# $\sigma(z) = 1 / (1 + e^{-z})$ turns them into pixel values in $(0, 1)$.
+#
+# Instead of one flat stack of layers, we write the encoder and the decoder as
+# layers of their own, by subclassing `keras.layers.Layer`, and put them into an
+# `Autoencoder` that subclasses `keras.Model`. A `Layer` is a building block:
+# it owns weights and says, in `call`, what it computes. A `Model` is a layer
+# that can also be trained, evaluated and saved. The subclassing API lets us
+# write `call` as ordinary Python, and it keeps the two halves apart as
+# attributes, `autoencoder.encoder` and `autoencoder.decoder`.
+#
+# That matters once training is over. The encoder alone maps an image to 20
+# numbers that summarise it: compact features to plot, to cluster, to search
+# for similar images, or to feed a classifier that has only a few labelled
+# examples (chapter 4 does that). The decoder alone turns 20 numbers back into
+# an image.
+
+# %% tags=["definition"]
+class Encoder(layers.Layer):
+    """Map 784 pixels to `latent_dim` codings through ReLU layers."""
+
+    def __init__(self, latent_dim=20, hidden_units=(256, 128, 64), **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_layers = [
+            layers.Dense(units, activation="relu") for units in hidden_units
+        ]
+        # No activation: the codings may take any real value.
+        self.codings_layer = layers.Dense(latent_dim)
+
+    def call(self, inputs):
+        x = inputs
+        for layer in self.hidden_layers:
+            x = layer(x)
+        return self.codings_layer(x)
+
+
+class Decoder(layers.Layer):
+    """Map codings back to 784 logits, one per pixel."""
+
+    def __init__(self, hidden_units=(64, 128, 256), num_pixels=784, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_layers = [
+            layers.Dense(units, activation="relu") for units in hidden_units
+        ]
+        self.logits_layer = layers.Dense(num_pixels)
+
+    def call(self, codings):
+        x = codings
+        for layer in self.hidden_layers:
+            x = layer(x)
+        return self.logits_layer(x)
+
+
+class Autoencoder(keras.Model):
+    """An encoder and a decoder; calling it returns the logits of the pixels."""
+
+    def __init__(self, latent_dim=20, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = Encoder(latent_dim, name="encoder")
+        self.decoder = Decoder(name="decoder")
+
+    def call(self, inputs):
+        return self.decoder(self.encoder(inputs))
+
+
+# %% [markdown]
+# A subclassed model creates its weights the first time it is called, once it
+# knows the size of its input, so we call it on one image before printing its
+# summary. Its 487,588 weights are almost all in the two layers next to the
+# pixels ($784 \times 256$ each way). The output shapes show as question marks:
+# `call` is arbitrary Python, so Keras does not record the shapes of the parts.
+
+# %%
+loop_autoencoder = Autoencoder(latent_dim, name="loop_autoencoder")
+loop_autoencoder(x_train[:1])
+loop_autoencoder.summary()
+
+# %% [markdown]
+# We keep a copy of the initial weights: the second training run, with `fit`,
+# will start from exactly the same point.
+
+# %%
+initial_weights = loop_autoencoder.get_weights()
+
+# %% [markdown]
+# ## The loss: sigmoid cross-entropy on the logits
+#
+# Each pixel $x_j \in [0, 1]$ is treated as the probability that the pixel is
+# "on", and the decoder's output $\hat{x}_j = \sigma(z_j)$ as its prediction.
+# The reconstruction loss is the binary cross-entropy averaged over the 784
+# pixels and the images of a batch:
+#
+# $$
+# \mathcal{L} = -\frac{1}{784} \sum_{j=1}^{784} \big[ x_j \log \sigma(z_j)
+# + (1 - x_j) \log (1 - \sigma(z_j)) \big] .
+# $$
+#
+# Computing it from the logits $z_j$ (`from_logits=True`) rather than from
+# $\sigma(z_j)$ is more accurate: it never takes the logarithm of a number that
+# has rounded to 0 or 1. Unlike the MSE, this loss does not reach zero for
+# perfect reconstructions, because grey pixels ($0 < x_j < 1$) keep some
+# entropy; its values of about 0.27 to 0.29 are therefore not comparable with
+# the MSE. To compare the autoencoder with the baselines we measure its MSE
+# separately.
+
+# %%
+reconstruction_loss = keras.losses.BinaryCrossentropy(from_logits=True)
+
+# %% [markdown]
+# ## Training with our own loop
+#
+# `fit` hides the training loop. Writing it ourselves shows what it does, and is
+# how one trains models that do not fit `fit`'s mould. One training step takes a
+# batch of images, computes the loss while a `tf.GradientTape` records every
+# operation, asks the tape for the gradient of the loss with respect to every
+# trainable weight, and lets the optimizer update the weights. The function
+# below builds such a step for a given model and optimizer.
+
+# %%
+def make_train_step(model, optimizer):
+    def train_step(images):
+        with tf.GradientTape() as tape:
+            logits = model(images, training=True)
+            loss = reconstruction_loss(images, logits)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    return train_step
+
+
+# %% [markdown]
+# ### What `tf.function` buys
+#
+# Called as it is, `train_step` runs *eagerly*: Python executes each operation
+# one after another, as NumPy would. Wrapped in `tf.function`, it is *traced*
+# once: TensorFlow runs the Python code a single time with symbolic tensors,
+# records the operations as a graph, and from then on runs the graph in its C++
+# runtime. The Python overhead of every operation disappears, the runtime can
+# run independent operations in parallel, and TensorFlow's graph optimizer can
+# fold constants and fuse operations. With `tf.function(jit_compile=True)` the
+# graph would also be compiled by XLA, which pays off mostly on GPUs. The price
+# is a trace for every new input shape or type.
+#
+# We time a few steps both ways, on a throwaway copy of the model so that the
+# model we train keeps its initial weights.
+
+# %%
+timing_autoencoder = Autoencoder(latent_dim, name="timing_autoencoder")
+timing_autoencoder(x_train[:1])
+eager_step = make_train_step(timing_autoencoder, keras.optimizers.Adam(1e-3))
+compiled_step = tf.function(
+    make_train_step(timing_autoencoder, keras.optimizers.Adam(1e-3))
+)
+timing_batch = tf.constant(x_train[:512])
+
+
+def seconds_per_step(step, num_steps=5):
+    step(timing_batch)  # The first call builds the optimizer (and traces).
+    start = time.perf_counter()
+    for _ in range(num_steps):
+        step(timing_batch)
+    return (time.perf_counter() - start) / num_steps
+
+
+eager_seconds = seconds_per_step(eager_step)
+compiled_seconds = seconds_per_step(compiled_step)
+print(f"one step on 512 images: eager {1000 * eager_seconds:.0f} ms, "
+      f"compiled {1000 * compiled_seconds:.0f} ms "
+      f"({eager_seconds / compiled_seconds:.1f} times faster)")
+
+# %% [markdown]
+# On a two-core CPU, compiling made each step about five times faster in our
+# runs. The matrix products themselves cost the same either way; what the
+# compiled step saves is Python's overhead on each of the many small operations
+# around them: the bias, activation and gradient of each of the eight layers,
+# and Adam's update of each of the 16 weight tensors. The smaller the model and
+# the faster the device, the larger that overhead's share, and the gain.
+#
+# ### The loop
+#
+# The source material trains with Adam, a learning rate of 0.001 and batches of
+# 512 images, shuffled anew every epoch by a `tf.data` pipeline. After each
+# epoch the loop measures the loss on the test set and writes three things for
+# TensorBoard: the mean training loss of the epoch, the test loss, and an image
+# of ten test images above their reconstructions. The logs go to a folder
+# `logs/` beside the notebook, emptied first so that a rerun starts afresh.
+
+# %%
+batch_size = 512
+optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+# Adam keeps two running averages per weight. Creating them now, rather than in
+# the first step, means the compiled step never has to create variables.
+optimizer.build(loop_autoencoder.trainable_variables)
+train_step = tf.function(make_train_step(loop_autoencoder, optimizer))
+train_dataset = (
+    tf.data.Dataset.from_tensor_slices(x_train)
+    .shuffle(len(x_train), seed=42)
+    .batch(batch_size)
+)
+log_dir = Path("logs") / "02_fashion_mnist"
+shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def test_loss_of(model):
+    logits = model.predict(x_test, batch_size=2048, verbose=0)
+    return float(reconstruction_loss(x_test, logits))
+
+
+def reconstruction_strip(model, images):
+    """Originals above their reconstructions, as one (1, 56, 280, 1) image."""
+    reconstructions = ops.convert_to_numpy(ops.sigmoid(model(images)))
+    rows = [np.hstack(batch.reshape(-1, 28, 28))
+            for batch in (images, reconstructions)]
+    return np.vstack(rows)[None, :, :, None]
+
+
+# %% [markdown]
+# Training the full 100 epochs twice would take too long on a laptop CPU (the
+# `fit` run alone takes about eight minutes on two shared cores), so the loop
+# runs for fewer epochs, 10 in full mode; the `fit` run below goes the whole
+# 100, and we compare the two at the same epoch. The loop prints a short report
+# about ten times.
+
+# %%
+loop_epochs = helpers.per_mode(full=10, quick=2)
+report_every = max(1, math.ceil(loop_epochs / 10))
+epoch_loss = keras.metrics.Mean()
+loop_writer = tf.summary.create_file_writer(str(log_dir / "loop"))
+loop_test_losses = []
+start = time.perf_counter()
+for epoch in range(1, loop_epochs + 1):
+    epoch_loss.reset_state()
+    for images in train_dataset:
+        epoch_loss.update_state(train_step(images), sample_weight=len(images))
+    loop_test_losses.append(test_loss_of(loop_autoencoder))
+    with loop_writer.as_default(step=epoch):
+        tf.summary.scalar("loss", epoch_loss.result())
+        tf.summary.scalar("test_loss", loop_test_losses[-1])
+        tf.summary.image("reconstructions",
+                         reconstruction_strip(loop_autoencoder, x_test[:10]))
+    if epoch % report_every == 0 or epoch == loop_epochs:
+        print(f"epoch {epoch:>3}/{loop_epochs}  loss {epoch_loss.result():.4f}  "
+              f"test loss {loop_test_losses[-1]:.4f}  "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+loop_seconds = time.perf_counter() - start
+
+# %% [markdown]
+# The compiled step was traced once for the full batches of 512 images and once
+# more for the last, smaller batch of each epoch, whose shape differs:
+
+# %%
+print("train_step was traced", train_step.experimental_get_tracing_count(), "times")
+
+# %% [markdown]
+# ## Training with `fit`
+#
+# Now the same model, loss, optimizer and batch size through `fit` (called by
+# the course's `helpers.train`, which adds a short progress bar), starting from
+# the same initial weights. Two callbacks come along: Keras' `TensorBoard`
+# callback writes the losses, and a small callback keeps the reconstructions of
+# ten test images at a few epochs, and logs them for TensorBoard too.
+
+# %%
+fit_autoencoder = Autoencoder(latent_dim, name="fit_autoencoder")
+fit_autoencoder(x_train[:1])
+fit_autoencoder.set_weights(initial_weights)
+fit_autoencoder.compile(
+    optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss=reconstruction_loss
+)
+
+# %%
+num_epochs = helpers.per_mode(full=100, quick=2)
+snapshot_epochs = helpers.per_mode(full=(1, 5, 20, 100), quick=(1, 2))
+snapshots = {}
+image_writer = tf.summary.create_file_writer(str(log_dir / "fit" / "images"))
+
+
+def keep_snapshot(epoch, logs):
+    if epoch + 1 in snapshot_epochs:
+        snapshots[epoch + 1] = reconstruction_strip(fit_autoencoder, x_test[:10])
+        with image_writer.as_default(step=epoch + 1):
+            tf.summary.image("reconstructions", snapshots[epoch + 1])
+
+
+callbacks = [
+    keras.callbacks.TensorBoard(log_dir=str(log_dir / "fit")),
+    keras.callbacks.LambdaCallback(on_epoch_end=keep_snapshot),
+]
+
+# %%
+history = helpers.train(
+    fit_autoencoder, x_train, x_train, num_epochs=num_epochs,
+    batch_size=batch_size, validation_data=(x_test, x_test), callbacks=callbacks,
+)
+
+# %% [markdown]
+# This is the loss curve the source material shows, drawn with matplotlib. The
+# test loss stays close to the training loss: with 20 codings the model has
+# little room to memorise the training images.
+
+# %%
+helpers.plot_history(history, title="Deep autoencoder on Fashion-MNIST (fit)",
+                     ylabel="sigmoid cross-entropy per pixel")
+
+# %% [markdown]
+# ## The two ways agree
+#
+# `fit`'s history holds the test loss after every epoch, so we can put the
+# loop's test losses on top of it, epoch by epoch.
+
+# %%
+fig, axis = plt.subplots(figsize=(6, 3.5))
+fit_epochs = np.arange(1, num_epochs + 1)
+axis.plot(fit_epochs[:loop_epochs], history.history["val_loss"][:loop_epochs],
+          marker="o", label="fit")
+axis.plot(fit_epochs[:loop_epochs], loop_test_losses, marker="x", linestyle="--",
+          label="GradientTape loop")
+axis.set(title="Test loss of the two training runs", xticks=fit_epochs[:loop_epochs],
+         xlabel="epoch", ylabel="sigmoid cross-entropy per pixel")
+axis.grid(alpha=0.3)
+axis.legend()
+plt.show()
+
+# %% [markdown]
+# The two runs start from the same weights and compute the same updates; only
+# the order in which the mini-batches arrive differs, because `fit` shuffles
+# with its own random numbers. How far apart can that put them? We measured it
+# beforehand on this CPU: five 10-epoch runs of this model that differed only
+# in their random numbers (initial weights, shuffling) ended within 0.0013 of
+# each other in test loss, and from the fourth epoch on were never more than
+# 0.003 apart. So we call the two ways in agreement when their test losses
+# after the same number of epochs differ by at most 0.003.
+
+# %%
+agreement_tolerance = 0.003
+fit_loss_at_loop_end = history.history["val_loss"][loop_epochs - 1]
+loop_fit_gap = abs(loop_test_losses[-1] - fit_loss_at_loop_end)
+print(f"test loss after {loop_epochs} epochs: loop {loop_test_losses[-1]:.4f}, "
+      f"fit {fit_loss_at_loop_end:.4f}, gap {loop_fit_gap:.4f}")
+
+# %%
+assert loop_test_losses[-1] < loop_test_losses[0], "the loop did not learn"
+if not helpers.is_quick():
+    assert loop_fit_gap <= agreement_tolerance, f"gap {loop_fit_gap:.4f}"
+
+# %% [markdown]
+# ## Reconstructions
+#
+# From here on we use the model trained with `fit` for the full schedule. Its
+# reconstructions of the first ten test images:
+
+# %%
+test_logits = fit_autoencoder.predict(x_test, batch_size=2048, verbose=0)
+reconstructions = ops.convert_to_numpy(ops.sigmoid(test_logits))
+helpers.show_reconstructions(
+    x_test[:10], reconstructions[:10],
+    title="Test images (top) and their reconstructions (bottom)",
+)
+
+# %% [markdown]
+# The snapshots taken during training show how the reconstructions sharpen:
+# after one epoch the model draws a blurred silhouette of the right kind of
+# garment, and the details (the zip of the white coat, the straps of the sandal)
+# come later.
+
+# %%
+fig, axis = plt.subplots(figsize=(9, 1.0 * (len(snapshots) + 1)))
+rows = [np.hstack(x_test[:10].reshape(-1, 28, 28))]
+rows += [snapshots[epoch][0, 28:, :, 0] for epoch in sorted(snapshots)]
+axis.imshow(np.vstack(rows), cmap="binary", vmin=0, vmax=1)
+axis.set_yticks(14 + 28 * np.arange(len(rows)),
+                ["original"] + [f"epoch {epoch}" for epoch in sorted(snapshots)])
+axis.set_xticks([])
+axis.set(title="Reconstructions of ten test images during training",
+         xlabel="test image")
+plt.show()
+
+# %% [markdown]
+# ## Better than PCA
+#
+# We measure the test MSE of the reconstructions, the quantity the baselines
+# were measured with, and the test loss itself.
+
+# %%
+test_mse = float(np.mean((reconstructions - x_test) ** 2))
+test_bce = float(fit_autoencoder.evaluate(x_test, x_test, batch_size=2048,
+                                          verbose=0))
+print(f"test MSE: autoencoder {test_mse:.4f}, PCA with {latent_dim} components "
+      f"{pca_mse:.4f}, mean image {mean_image_mse:.4f}")
+print(f"test cross-entropy per pixel: {test_bce:.4f}")
+
+# %%
+helpers.show_images(
+    np.concatenate([x_test[:10], reconstructions[:10], np.clip(pca_test[:10], 0, 1)]),
+    title="Test images (top), deep autoencoder (middle), PCA with 20 components "
+          "(bottom)",
+)
+
+# %%
+helpers.record("fashion_ae/test_mse", test_mse)
+helpers.record("fashion_ae/test_bce", test_bce)
+helpers.record("fashion_ae/pca20_test_mse", pca_mse)
+helpers.record("fashion_ae/loop_fit_gap", loop_fit_gap)
+helpers.record("fashion_ae/train_seconds", loop_seconds + history.train_seconds)
+
+# %% [markdown]
+# The claim of the chapter: with the same 20 numbers per image, the deep
+# autoencoder reconstructs the test images with an MSE of at most 0.0135, well
+# below PCA's 0.019. In quick mode the model is barely trained, so we only check
+# that it learned something: it must beat the mean image.
+
+# %%
+assert test_mse < mean_image_mse, "no better than the mean image"
+assert history.history["loss"][-1] < history.history["loss"][0]
+if not helpers.is_quick():
+    assert test_mse <= 0.0135, f"test MSE {test_mse:.4f}"
+    assert test_mse < pca_mse
+
+# %% [markdown]
+# ## Where it still fails
+#
+# The mean hides the worst cases. We sort the test images by their own MSE
+# and look at the ten the autoencoder reconstructs worst.
+
+# %%
+errors_per_image = np.mean((reconstructions - x_test) ** 2, axis=1)
+worst = np.argsort(errors_per_image)[::-1][:10]
+print("worst classes:", [helpers.FASHION_CLASSES[y_test[i]] for i in worst])
+helpers.show_reconstructions(
+    x_test[worst], reconstructions[worst],
+    title="The 10 worst-reconstructed test images (top) and their reconstructions",
+)
+
+# %% [markdown]
+# Almost all of them are striped or patterned: bold horizontal stripes, a
+# checked pattern, a bag with a printed design. Twenty numbers hold the shape
+# and the overall shade of a garment well, but not a high-contrast pattern: the
+# decoder draws the garment's shape in an even grey, which misses every stripe
+# by half a shade. Per class, bags and sandals, with their varied shapes and
+# open straps, are the hardest, and trousers the easiest.
+
+# %%
+class_errors = [errors_per_image[y_test == label].mean() for label in range(10)]
+fig, axis = plt.subplots(figsize=(6, 3.5))
+axis.barh(helpers.FASHION_CLASSES, class_errors)
+axis.invert_yaxis()
+axis.set(title="Mean reconstruction error per class", xlabel="test MSE")
+plt.show()
+
+# %% [markdown]
+# ## What the first layer learned
+#
+# Each of the 256 units of the encoder's first layer computes a weighted sum of
+# the 784 pixels. Drawn as a 28 x 28 image, its weights show the pattern the
+# unit responds to: red pixels raise its activation and blue ones lower it.
+# Most features are faint except for a few strokes where garments have edges
+# (the side of a sleeve or of a trouser leg, a hem, a shoulder line): each
+# unit reacts to whether there is ink at one such place.
+
+# %%
+first_kernel = ops.convert_to_numpy(fit_autoencoder.encoder.hidden_layers[0].kernel)
+helpers.show_features(first_kernel,
+                      title="The first 40 features of the encoder's first layer")
+
+# %% [markdown]
+# A few features still look like the random noise they started from. A ReLU
+# unit whose weighted sum is negative for every image outputs zero, receives
+# zero gradient and never learns again: it is *dead*. We count the units that
+# stay at zero on every test image, and list those among the first 40 (counting
+# from 0, row by row in the figure).
+
+# %%
+first_activations = ops.convert_to_numpy(
+    fit_autoencoder.encoder.hidden_layers[0](x_test)
+)
+dead_units = np.flatnonzero(first_activations.max(axis=0) == 0)
+print(f"{len(dead_units)} of {first_activations.shape[1]} units are zero on every "
+      f"test image; among the first 40: {dead_units[dead_units < 40]}")
+
+# %% [markdown]
+# ## Looking at the logs in TensorBoard
+#
+# Both runs wrote their logs under `logs/02_fashion_mnist/`: `loop` for our loop,
+# `fit` for `fit`'s losses and `fit/images` for the snapshots. In Colab, or in
+# Jupyter with TensorBoard installed, two magic commands open TensorBoard inside
+# the notebook:
+#
+# ```
+# %load_ext tensorboard
+# %tensorboard --logdir logs/02_fashion_mnist
+# ```
+#
+# The *Scalars* tab shows the loss curves, the *Images* tab the reconstructions
+# at every logged epoch, with a slider to move through them. On a computer, the
+# command `tensorboard --logdir notebooks/logs` does the same in a browser tab.
+#
+# ## The encoder on its own
+#
+# The trained encoder is a layer like any other: called on images, it returns
+# their codings. These 20 numbers per image are what the exercises use.
+
+# %%
+test_codings = ops.convert_to_numpy(fit_autoencoder.encoder(x_test))
+print("test codings:", test_codings.shape,
+      "| first image:", np.round(test_codings[0], 1))
+
+# %% [markdown]
+# ## Summary
+#
+# - A deep autoencoder (784-256-128-64-20 and back, ReLU, logits out, sigmoid
+#   cross-entropy) reconstructs Fashion-MNIST from 20 codings with a much lower
+#   error than PCA with 20 components; the worst cases are patterned garments.
+# - With the subclassing API the encoder and the decoder are layers of their
+#   own, which keeps them usable apart after training.
+# - A custom training step is a few lines with `tf.GradientTape`; compiled with
+#   `tf.function`, it runs as a graph, traced once per input shape. From the
+#   same initial weights, it and `fit` reach the same test loss.
+# - `tf.summary` writes losses and images for TensorBoard; Keras' `TensorBoard`
+#   callback does the same for `fit`.
+#
+# ## Exercises
+#
+# Each exercise has a solution below it, hidden on the website (click to show
+# it), and a cell that checks your answer.
+#
+# 1. The source material notes that the MSE works as a loss too. Train a fresh
+#    `Autoencoder` for a few epochs with a sigmoid applied to its outputs and
+#    the MSE as loss (hint: the sigmoid can go into the loss function), and
+#    store its test MSE in `mse_model_test_mse`.
+# 2. Use the encoder as a feature extractor: fit a linear classifier, such as
+#    scikit-learn's `LinearDiscriminantAnalysis`, on the codings of the training
+#    images and their labels, and store its accuracy on the test codings in
+#    `codings_accuracy`.
+# 3. Find the five test images whose codings are closest (in Euclidean
+#    distance) to the codings of test image 0, not counting image 0 itself;
+#    store their indices in `neighbour_indices` and show them. Do they belong
+#    to the same class?
+# 4. Use the decoder on its own: decode 8 codings evenly spaced on the line
+#    from the codings of test image 0 to those of test image 1, and store the
+#    images (pixel values in $[0, 1]$, shape (8, 784)) in `interpolated_images`.
+
+# %% [markdown]
+# **Exercise 1.** A solution:
+
+# %% tags=["solution", "hide-input"]
+def sigmoid_mse(images, logits):
+    return ops.mean(ops.square(images - ops.sigmoid(logits)))
+
+
+mse_autoencoder = Autoencoder(latent_dim, name="mse_autoencoder")
+mse_autoencoder.compile(optimizer=keras.optimizers.Adam(1e-3), loss=sigmoid_mse)
+mse_history = helpers.train(
+    mse_autoencoder, x_train, x_train, num_epochs=helpers.per_mode(full=5, quick=3),
+    batch_size=batch_size,
+)
+mse_model_test_mse = float(np.mean(
+    (ops.convert_to_numpy(ops.sigmoid(mse_autoencoder.predict(x_test, verbose=0)))
+     - x_test) ** 2
+))
+print(f"test MSE after {len(mse_history.history['loss'])} epochs: "
+      f"{mse_model_test_mse:.4f}")
+# Cross-entropy gives larger gradients when a pixel is far from its target, so
+# it usually learns a little faster, but both losses lead to similar models.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 1",
+    lambda: 0 < mse_model_test_mse < mean_image_mse,
+    "mse_model_test_mse should be the mean squared error between x_test and the "
+    "sigmoid of the new model's outputs; it should beat the mean image.",
+)
+
+# %% [markdown]
+# **Exercise 2.** A solution:
+
+# %% tags=["solution", "hide-input"]
+train_codings = ops.convert_to_numpy(fit_autoencoder.encoder(x_train))
+# Linear discriminant analysis: a linear classifier that fits in closed form.
+classifier = LinearDiscriminantAnalysis().fit(train_codings, y_train)
+codings_accuracy = classifier.score(test_codings, y_test)
+print(f"test accuracy of a linear classifier on 20 codings: {codings_accuracy:.3f}")
+# The encoder never saw a label, yet its 20 numbers separate the classes well:
+# a linear classifier on them is right about four times out of five.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 2",
+    lambda: 0.5 < codings_accuracy <= 1,
+    "codings_accuracy should be the test accuracy (between 0 and 1) of a "
+    "classifier trained on the encoder's codings of x_train.",
+)
+
+# %% [markdown]
+# **Exercise 3.** A solution:
+
+# %% tags=["solution", "hide-input"]
+distances = np.linalg.norm(test_codings - test_codings[0], axis=1)
+neighbour_indices = np.argsort(distances)[1:6]
+helpers.show_images(
+    x_test[np.concatenate([[0], neighbour_indices])],
+    labels=[helpers.FASHION_CLASSES[y_test[i]]
+            for i in np.concatenate([[0], neighbour_indices])],
+    num_cols=6, title="Test image 0 and its five nearest neighbours in coding space",
+)
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 3",
+    lambda: len(neighbour_indices) == 5 and 0 not in neighbour_indices
+    and np.linalg.norm(test_codings[neighbour_indices] - test_codings[0], axis=1)
+    .max() <= np.sort(np.linalg.norm(test_codings - test_codings[0], axis=1))[5],
+    "neighbour_indices should hold the 5 indices (into x_test), other than 0, "
+    "whose codings are nearest to test_codings[0].",
+)
+
+# %% [markdown]
+# **Exercise 4.** A solution:
+
+# %% tags=["solution", "hide-input"]
+weights = np.linspace(0, 1, 8)[:, None]
+line = (1 - weights) * test_codings[0] + weights * test_codings[1]
+interpolated_images = ops.convert_to_numpy(
+    ops.sigmoid(fit_autoencoder.decoder(line.astype("float32")))
+)
+helpers.show_images(interpolated_images, num_cols=8,
+                    title="Decoded codings on the line from test image 0 to 1")
+# Halfway along, the decoder draws a ghostly blend of a boot and a pullover:
+# the codings between two images are not guaranteed to decode to a realistic
+# image. Chapter 6's variational autoencoder is built to do better.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 4",
+    lambda: np.shape(interpolated_images) == (8, 784)
+    and np.allclose(interpolated_images[0], reconstructions[0], atol=1e-4)
+    and np.allclose(interpolated_images[-1], reconstructions[1], atol=1e-4),
+    "interpolated_images should hold 8 decoded images (shape (8, 784), values in "
+    "[0, 1]); the first and last should be the reconstructions of test images 0 "
+    "and 1.",
+)

@@ -1,0 +1,648 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,mystnb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Training one autoencoder at a time, and unsupervised pretraining
+#
+# A deep autoencoder does not have to be trained all at once: it can be built
+# from shallow autoencoders, each trained on its own, and then assembled. This
+# chapter does that with Keras layers that are shared between models, compares
+# it with ordinary end-to-end training, and then puts the trained encoder to
+# work: can a classifier that starts from it do better with a few hundred labels
+# than one that starts from random weights?
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell fetches the course's shared module, `helpers.py`, when the
+# notebook runs on its own (in Colab, for example). The second imports
+# everything the chapter uses, seeds the random number generators and prints
+# the mode and the device.
+
+# %%
+import os
+import urllib.request
+
+HELPERS_URL = (
+    "https://raw.githubusercontent.com/ae-course/autoencoders-hands-on/"
+    "main/notebooks/helpers.py"
+)
+if not os.path.exists("helpers.py"):
+    urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
+
+# %%
+import logging
+import time
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import layers, ops
+from matplotlib.patches import Patch, Rectangle
+
+import helpers
+
+helpers.setup(seed=42)
+# Training many small models makes TensorFlow warn that it traces its
+# functions often; that is expected here, so we hide the warning.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+# %% [markdown]
+# ## Data
+#
+# Fashion-MNIST: 28 x 28 grey-scale images of clothes, flattened into 784
+# pixel values in $[0, 1]$. The autoencoders never see the labels; only the
+# classifiers at the end of the chapter do. As a yardstick we also measure the
+# error of the laziest reconstruction there is, the mean training image.
+
+# %%
+(x_train, y_train), (x_test, y_test) = helpers.load_fashion_mnist()
+mean_image_mse = float(np.mean((x_train.mean(axis=0) - x_test) ** 2))
+print("train:", x_train.shape, "test:", x_test.shape, "|", helpers.DATA_SOURCES)
+print(f"test MSE of the mean training image: {mean_image_mse:.4f}")
+
+# %% [markdown]
+# ## The stacked autoencoder, built from shared layers
+#
+# The autoencoder is the classic symmetric stack 784-300-150-300-784: three
+# hidden layers with the ELU activation, He initialisation and an L2 penalty on
+# the weights, a linear output layer, and the mean squared error as the
+# reconstruction loss. The 150 units of `hidden2` are the codings.
+#
+# The source of this set-up asks for an L2 weight of 0.001 with TensorFlow 1's
+# `l2_regularizer`, which computes $0.001 \cdot \tfrac{1}{2}\sum w^2$. Keras'
+# `L2(l2)` computes $l_2 \sum w^2$ without the half, so the same penalty is
+# `L2(0.0005)` here.
+#
+# The key to training in phases is to create each layer **once**. A Keras layer
+# owns its weights, and calling the same layer object in several models makes
+# those models share the weights. So we write one function that creates the
+# four layers, and another that wires them into the models we need.
+
+# %%
+def make_stacked_layers(l2=0.0005):
+    """Create the four Dense layers of the stacked autoencoder, once."""
+    settings = dict(kernel_initializer="he_normal",
+                    kernel_regularizer=keras.regularizers.L2(l2))
+    return {
+        "hidden1": layers.Dense(300, activation="elu", name="hidden1", **settings),
+        "hidden2": layers.Dense(150, activation="elu", name="hidden2", **settings),
+        "hidden3": layers.Dense(300, activation="elu", name="hidden3", **settings),
+        "outputs": layers.Dense(784, name="outputs", **settings),
+    }
+
+
+# %% [markdown]
+# Three functional models share those layers:
+#
+# - **phase 1** goes from the inputs through `hidden1` straight to the output
+#   layer, bypassing `hidden2` and `hidden3`: a shallow 784-300-784
+#   autoencoder;
+# - **phase 2** goes from the inputs through `hidden1`, `hidden2` and `hidden3`
+#   and stops there: trained to reproduce `hidden1`'s output, it is a second
+#   shallow autoencoder, 300-150-300, stacked on the first;
+# - the **stacked autoencoder** is the whole 784-300-150-300-784 network.
+#
+# We also keep the encoder, inputs to codings, for later.
+
+# %%
+def make_stacked_models(stack):
+    """Wire the shared layers into the phase 1, phase 2, full and encoder models."""
+    inputs = keras.Input(shape=(784,), name="pixels")
+    hidden1_outputs = stack["hidden1"](inputs)
+    codings = stack["hidden2"](hidden1_outputs)
+    hidden3_outputs = stack["hidden3"](codings)
+    return {
+        "phase1": keras.Model(inputs, stack["outputs"](hidden1_outputs),
+                              name="phase1"),
+        "phase2": keras.Model(inputs, hidden3_outputs, name="phase2"),
+        "autoencoder": keras.Model(inputs, stack["outputs"](hidden3_outputs),
+                                   name="stacked_autoencoder"),
+        "encoder": keras.Model(inputs, codings, name="encoder"),
+    }
+
+
+# %%
+stack = make_stacked_layers()
+models = make_stacked_models(stack)
+models["autoencoder"].summary()
+
+# %% [markdown]
+# The phase models hold no weights of their own. The summaries list the same
+# layers, and the layer objects are one and the same:
+
+# %%
+models["phase1"].summary()
+print("phase 1 and the stack share hidden1:",
+      models["phase1"].get_layer("hidden1") is models["autoencoder"].get_layer(
+          "hidden1"))
+
+# %% [markdown]
+# The figure shows which layers each phase trains. Phase 1 trains `hidden1` and
+# the output layer; phase 2 trains `hidden2` and `hidden3` while `hidden1` is
+# frozen; the full stack simply uses all four, as they were left by the two
+# phases.
+
+# %%
+layer_sizes = {"inputs": 784, "hidden1": 300, "hidden2": 150, "hidden3": 300,
+               "outputs": 784}
+phase_colours = {"input": "white", "trained in phase 1": "tab:orange",
+                 "trained in phase 2": "tab:blue", "frozen": "lightgrey"}
+diagram_columns = {
+    "Phase 1\n(target: the inputs)": {
+        "hidden1": "trained in phase 1", "outputs": "trained in phase 1"},
+    "Phase 2\n(target: hidden1's output)": {
+        "hidden1": "frozen", "hidden2": "trained in phase 2",
+        "hidden3": "trained in phase 2"},
+    "Full stack\n(after both phases)": {
+        "hidden1": "trained in phase 1", "hidden2": "trained in phase 2",
+        "hidden3": "trained in phase 2", "outputs": "trained in phase 1"},
+}
+fig, axes = plt.subplots(1, 3, figsize=(10, 4), sharey=True)
+for axis, (title, roles) in zip(axes, diagram_columns.items()):
+    levels = [level for level, name in enumerate(layer_sizes)
+              if name == "inputs" or name in roles]
+    for level, name in enumerate(layer_sizes):
+        if level not in levels:
+            continue  # bypassed in this model
+        role = roles.get(name, "input")
+        width = layer_sizes[name] / 784
+        axis.add_patch(Rectangle((-width / 2, level - 0.3), width, 0.6,
+                                 facecolor=phase_colours[role], edgecolor="black",
+                                 hatch="//" if role == "frozen" else None))
+        axis.text(0, level, str(layer_sizes[name]), ha="center", va="center")
+    for lower, upper in zip(levels, levels[1:]):
+        axis.annotate("", xy=(0, upper - 0.3), xytext=(0, lower + 0.3),
+                      arrowprops=dict(arrowstyle="->"))
+    axis.set(title=title, xlim=(-0.6, 0.6), ylim=(-0.6, 4.6), xticks=[],
+             yticks=range(len(layer_sizes)), yticklabels=list(layer_sizes))
+axes[0].set_ylabel("layer (number of units in the box)")
+fig.legend(handles=[Patch(facecolor=colour, edgecolor="black",
+                          hatch="//" if role == "frozen" else None, label=role)
+                    for role, colour in phase_colours.items()],
+           loc="lower center", ncol=4)
+fig.suptitle("Which layers each phase trains")
+fig.tight_layout(rect=(0, 0.08, 1, 1))
+plt.show()
+
+# %% [markdown]
+# ## Phase 1: the outer autoencoder
+#
+# Phase 1 is an ordinary autoencoder. The chapter gives every training method
+# the same budget of epochs over the training set; phase-wise training splits
+# it evenly between its two phases. Adam with a learning rate of 0.001 and
+# mini-batches of 256 images serve throughout (128 in quick mode, where the
+# data set is small).
+
+# %%
+epoch_budget = helpers.per_mode(full=6, quick=3)
+batch_size = helpers.per_mode(full=256, quick=128)
+phase1_epochs = epoch_budget // 2
+phase2_epochs = epoch_budget - phase1_epochs
+models["phase1"].compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+
+# %%
+phase1_history = helpers.train(
+    models["phase1"], x_train, x_train, num_epochs=phase1_epochs,
+    batch_size=batch_size,
+)
+
+# %% [markdown]
+# ## Phase 2: the inner autoencoder
+#
+# Phase 2 must not change `hidden1`: its output is phase 2's target. Setting
+# `trainable = False` on the layer freezes it in every model that uses it, and
+# takes effect when a model is compiled, so we freeze first and compile after.
+# Because `hidden1` is frozen, its outputs on the training images are fixed
+# targets, and we compute them once. Keras adds only the L2 penalties of the
+# trainable layers to the loss, so phase 2 is penalised for `hidden2` and
+# `hidden3` alone, as in the source.
+
+# %%
+stack["hidden1"].trainable = False
+hidden1_targets = ops.convert_to_numpy(stack["hidden1"](x_train))
+models["phase2"].compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+print("trainable weights in phase 2:",
+      [weight.path for weight in models["phase2"].trainable_weights])
+
+# %%
+phase2_history = helpers.train(
+    models["phase2"], x_train, hidden1_targets, num_epochs=phase2_epochs,
+    batch_size=batch_size,
+)
+
+# %% [markdown]
+# ## The assembled autoencoder
+#
+# Nothing needs copying: the full stack already holds the weights that the two
+# phases trained. We unfreeze `hidden1` so that the stack can be trained
+# further later, and measure its reconstruction error on the test images. The
+# L2 penalty is part of the training loss but not of the reconstruction error,
+# so we compute the mean squared error ourselves. We run trained models with a
+# direct call rather than `predict`: for a few thousand small images it is just
+# as fast, and it compiles nothing.
+
+# %%
+stack["hidden1"].trainable = True
+
+
+def outputs_of(model, images):
+    """Run a model on a batch of images in inference mode; return NumPy."""
+    return ops.convert_to_numpy(model(images, training=False))
+
+
+def reconstruction_mse(autoencoder):
+    """Mean squared error of the autoencoder's reconstructions of x_test."""
+    return float(np.mean((outputs_of(autoencoder, x_test) - x_test) ** 2))
+
+
+def weight_penalty(stack):
+    """The L2 penalty of the four layers, as it enters the training loss."""
+    return float(sum(layer.kernel_regularizer(layer.kernel) for layer in
+                     stack.values()))
+
+
+phasewise_mse = reconstruction_mse(models["autoencoder"])
+print(f"phase-wise stacked autoencoder: test MSE {phasewise_mse:.4f} "
+      f"(mean image: {mean_image_mse:.4f})")
+
+# %%
+helpers.show_reconstructions(
+    x_test[:10],
+    np.clip(outputs_of(models["autoencoder"], x_test[:10]), 0, 1),
+    title="Test images (top) and the phase-wise autoencoder's reconstructions",
+)
+
+# %% [markdown]
+# ## Phase-wise, fine-tuned, or end to end?
+#
+# Is anything lost by training one autoencoder at a time? We compare three ways
+# of spending the same budget of epochs, each on fresh layers:
+#
+# 1. **phase-wise only**: the model above, half the budget for each phase;
+# 2. **phase-wise, then fine-tuned**: a third of the budget for each phase,
+#    then the last third on the whole stack, end to end;
+# 3. **end to end from scratch**: the whole budget on the whole stack.
+#
+# One function runs the phases and the fine-tuning, with the very steps used
+# above; a phase with zero epochs is skipped.
+
+# %%
+def train_stack(phase1_epochs, phase2_epochs, end_to_end_epochs, l2=0.0005):
+    """Train fresh stacked layers in phases, then end to end; return them."""
+    stack = make_stacked_layers(l2)
+    models = make_stacked_models(stack)
+    seconds = 0.0
+    if phase1_epochs:
+        models["phase1"].compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+        seconds += helpers.train(models["phase1"], x_train, x_train,
+                                 num_epochs=phase1_epochs,
+                                 batch_size=batch_size).train_seconds
+    if phase2_epochs:
+        stack["hidden1"].trainable = False
+        targets = ops.convert_to_numpy(stack["hidden1"](x_train))
+        models["phase2"].compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+        seconds += helpers.train(models["phase2"], x_train, targets,
+                                 num_epochs=phase2_epochs,
+                                 batch_size=batch_size).train_seconds
+        stack["hidden1"].trainable = True
+    if end_to_end_epochs:
+        models["autoencoder"].compile(optimizer=keras.optimizers.Adam(1e-3),
+                                      loss="mse")
+        seconds += helpers.train(models["autoencoder"], x_train, x_train,
+                                 num_epochs=end_to_end_epochs,
+                                 batch_size=batch_size).train_seconds
+    return stack, models, seconds
+
+
+# %%
+third = epoch_budget // 3
+finetuned_stack, finetuned_models, finetuned_seconds = train_stack(
+    third, third, epoch_budget - 2 * third)
+
+# %%
+end_to_end_stack, end_to_end_models, end_to_end_seconds = train_stack(
+    0, 0, epoch_budget)
+
+# %% [markdown]
+# The table lists, for each method, how it spent the budget, the test
+# reconstruction error, and the L2 penalty of its weights, the other half of
+# the loss that training minimised.
+
+# %%
+comparison = {
+    "phase-wise only": ((phase1_epochs, phase2_epochs, 0), stack, models),
+    "phase-wise + fine-tuned": (
+        (third, third, epoch_budget - 2 * third), finetuned_stack, finetuned_models),
+    "end to end": ((0, 0, epoch_budget), end_to_end_stack, end_to_end_models),
+}
+comparison_mse = {}
+print(f"{'method':<24} {'epochs (ph1/ph2/e2e)':>20} {'test MSE':>9} {'L2 term':>8}")
+for method, (epochs, method_stack, method_models) in comparison.items():
+    comparison_mse[method] = reconstruction_mse(method_models["autoencoder"])
+    print(f"{method:<24} {'/'.join(map(str, epochs)):>20} "
+          f"{comparison_mse[method]:>9.4f} {weight_penalty(method_stack):>8.3f}")
+
+# %%
+fig, axis = plt.subplots(figsize=(6, 3.5))
+axis.bar(list(comparison_mse), list(comparison_mse.values()),
+         color=["tab:orange", "tab:purple", "tab:green"])
+axis.axhline(mean_image_mse, color="grey", linestyle="--", label="mean image")
+axis.set(title=f"Test reconstruction error, {epoch_budget} epochs each",
+         xlabel="training method", ylabel="test MSE")
+axis.legend()
+plt.show()
+
+# %% [markdown]
+# COMPARISON_DISCUSSION
+
+# %%
+stacked_seconds = (phase1_history.train_seconds + phase2_history.train_seconds
+                   + finetuned_seconds + end_to_end_seconds)
+helpers.record("stacked/phasewise_test_mse", comparison_mse["phase-wise only"])
+helpers.record("stacked/finetuned_test_mse",
+               comparison_mse["phase-wise + fine-tuned"])
+helpers.record("stacked/end_to_end_test_mse", comparison_mse["end to end"])
+for method, error in comparison_mse.items():
+    assert error < mean_image_mse, f"{method} did not learn to reconstruct"
+assert phase2_history.history["loss"][-1] < phase2_history.history["loss"][0]
+
+# %% [markdown]
+# ## Unsupervised pretraining
+#
+# Labels are often scarce when images are not: a shop may have 60,000 photos
+# of its products but only a few hundred tagged by hand. The autoencoder above
+# learned from all 60,000 training images without a single label. Can a
+# classifier that starts from its encoder make better use of a few labels than
+# the same classifier started from random weights?
+#
+# We keep 50 labelled images per class, 500 in all, drawn at random, and train
+# two classifiers with the same architecture, the encoder (784-300-150) topped
+# by a 10-way softmax layer:
+#
+# - **pretrained**: the encoder starts as a copy of the phase-wise autoencoder's
+#   encoder. First it is frozen and only the softmax layer trains; then
+#   everything is fine-tuned with a smaller learning rate, so that the labels
+#   adjust the features without wiping them out.
+# - **from scratch**: the same network with fresh random weights, trained on the
+#   same 500 images for as many epochs as the pretrained one's two stages
+#   together.
+#
+# Every training run uses Adam with a learning rate that decays to zero along a
+# cosine, so that each ends in a settled state rather than wherever the last
+# step left it. One draw of 500 labels is a small sample, so we repeat the
+# whole comparison on three draws, seeded, and report the mean and the spread
+# (two draws in quick mode).
+
+# %%
+labels_per_class = 50
+num_draws = helpers.per_mode(full=3, quick=2)
+head_epochs = helpers.per_mode(full=10, quick=2)
+fine_tune_epochs = helpers.per_mode(full=20, quick=2)
+classifier_batch_size = 32
+
+
+def draw_labelled_subset(seed):
+    """Draw labels_per_class training images of each class, with their labels."""
+    rng = np.random.default_rng(seed)
+    index = np.concatenate([
+        rng.choice(np.flatnonzero(y_train == label), labels_per_class,
+                   replace=False)
+        for label in range(10)
+    ])
+    return x_train[index], y_train[index]
+
+
+def make_classifier(encoder):
+    """Put a 10-way softmax layer on top of an encoder."""
+    inputs = keras.Input(shape=(784,), name="pixels")
+    probabilities = layers.Dense(10, activation="softmax",
+                                 name="class_probabilities")(encoder(inputs))
+    return keras.Model(inputs, probabilities, name="classifier")
+
+
+# %% [markdown]
+# Each stage compiles the classifier afresh, which is also what makes a change
+# of `trainable` take effect. The classifiers train quietly, 16 steps (one
+# epoch of 500 images) per call into TensorFlow, and we print one line per
+# draw.
+
+# %%
+def fit_classifier(classifier, x, y, num_epochs, learning_rate):
+    """Train with a cosine-decayed Adam; return (test accuracy, seconds)."""
+    num_steps = num_epochs * int(np.ceil(len(x) / classifier_batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, num_steps)
+    classifier.compile(optimizer=keras.optimizers.Adam(schedule),
+                       loss="sparse_categorical_crossentropy",
+                       steps_per_execution=16)
+    start = time.perf_counter()
+    classifier.fit(x, y, epochs=num_epochs, batch_size=classifier_batch_size,
+                   verbose=0)
+    seconds = time.perf_counter() - start
+    predictions = np.argmax(outputs_of(classifier, x_test), axis=1)
+    return float(np.mean(predictions == y_test)), seconds
+
+
+# %% [markdown]
+# `keras.models.clone_model` builds new layers with the same configuration and
+# fresh random weights: that is the scratch encoder. Copying the weights into a
+# clone gives each draw its own pretrained encoder, so that fine-tuning on one
+# draw does not leak into the next or into the autoencoder.
+
+# %%
+pretrained_encoder = models["encoder"]
+accuracies = {"pretrained, frozen": [], "pretrained, fine-tuned": [],
+              "from scratch": []}
+classifier_seconds = 0.0
+for draw in range(num_draws):
+    x_labelled, y_labelled = draw_labelled_subset(seed=draw)
+    encoder_copy = keras.models.clone_model(pretrained_encoder)
+    encoder_copy.set_weights(pretrained_encoder.get_weights())
+    encoder_copy.trainable = False
+    pretrained_classifier = make_classifier(encoder_copy)
+    accuracy, seconds = fit_classifier(pretrained_classifier, x_labelled,
+                                       y_labelled, head_epochs, 1e-2)
+    accuracies["pretrained, frozen"].append(accuracy)
+    classifier_seconds += seconds
+    encoder_copy.trainable = True
+    accuracy, seconds = fit_classifier(pretrained_classifier, x_labelled,
+                                       y_labelled, fine_tune_epochs, 3e-4)
+    accuracies["pretrained, fine-tuned"].append(accuracy)
+    classifier_seconds += seconds
+    scratch_classifier = make_classifier(keras.models.clone_model(pretrained_encoder))
+    accuracy, seconds = fit_classifier(scratch_classifier, x_labelled, y_labelled,
+                                       head_epochs + fine_tune_epochs, 1e-3)
+    accuracies["from scratch"].append(accuracy)
+    classifier_seconds += seconds
+    print(f"draw {draw}: " + ", ".join(f"{name} {values[-1]:.4f}"
+                                       for name, values in accuracies.items()))
+
+# %%
+print(f"test accuracy with {10 * labels_per_class} labels, over {num_draws} draws")
+print(f"{'classifier':<24} {'mean':>7} {'std':>7} {'min':>7} {'max':>7}")
+for name, values in accuracies.items():
+    print(f"{name:<24} {np.mean(values):>7.4f} {np.std(values):>7.4f} "
+          f"{np.min(values):>7.4f} {np.max(values):>7.4f}")
+
+# %%
+fig, axis = plt.subplots(figsize=(6, 3.5))
+means = [np.mean(values) for values in accuracies.values()]
+spreads = np.array([[mean - np.min(values), np.max(values) - mean]
+                    for mean, values in zip(means, accuracies.values())]).T
+axis.bar(list(accuracies), means, yerr=spreads, capsize=6,
+         color=["lightgrey", "tab:orange", "tab:green"])
+axis.set(title=f"Test accuracy with {10 * labels_per_class} labels "
+               f"(mean, min-max over {num_draws} draws)",
+         xlabel="classifier", ylabel="test accuracy",
+         ylim=(min(means) - 0.1, min(1.0, max(means) + 0.05)))
+plt.show()
+
+# %% [markdown]
+# PRETRAINING_DISCUSSION
+
+# %%
+accuracy_pretrained = float(np.mean(accuracies["pretrained, fine-tuned"]))
+accuracy_scratch = float(np.mean(accuracies["from scratch"]))
+helpers.record("pretraining/num_labels", 10 * labels_per_class)
+helpers.record("pretraining/accuracy_pretrained", accuracy_pretrained)
+helpers.record("pretraining/accuracy_scratch", accuracy_scratch)
+helpers.record("pretraining/accuracy_pretrained_std",
+               float(np.std(accuracies["pretrained, fine-tuned"])))
+helpers.record("pretraining/accuracy_scratch_std",
+               float(np.std(accuracies["from scratch"])))
+helpers.record("pretraining/accuracy_frozen",
+               float(np.mean(accuracies["pretrained, frozen"])))
+helpers.record("stacked/train_seconds", stacked_seconds + classifier_seconds)
+for name, values in accuracies.items():
+    assert min(values) > 0.4, f"{name}: no better than guessing"
+if not helpers.is_quick():
+    assert accuracy_pretrained > np.mean(accuracies["pretrained, frozen"]) + 0.02, (
+        "fine-tuning did not improve on the frozen encoder")
+
+# %% [markdown]
+# ## Summary
+#
+# - Layers created once and called in several functional models share their
+#   weights. Training in phases is then a matter of compiling and fitting
+#   different models, with `trainable = False` on a layer that a phase must not
+#   change; the assembled autoencoder needs no copying of weights.
+# - Phase 1 trains the outer autoencoder (784-300-784), phase 2 the inner one
+#   (300-150-300), which learns to reproduce `hidden1`'s output.
+# - SUMMARY_COMPARISON
+# - SUMMARY_PRETRAINING
+#
+# ## Exercises
+#
+# Each exercise has a solution below it, hidden on the website (click to show
+# it), and a cell that checks your answer.
+#
+# 1. How much reconstruction accuracy does the L2 penalty cost? Train the
+#    stacked autoencoder end to end for 2 epochs with `l2=0.0` (the function
+#    `train_stack` takes it as an argument), keep what it returns in
+#    `no_penalty_stack` and `no_penalty_models`, and store the test MSE in
+#    `no_penalty_mse`. Compare it with the penalised models above.
+# 2. Because `hidden1` is frozen in phase 2, its outputs can be computed once
+#    and used as the *inputs* of phase 2 as well as its targets. Build
+#    `cached_phase2`, a model from `keras.Input(shape=(300,))` through fresh
+#    `hidden2` and `hidden3` layers, train it for one epoch on
+#    `hidden1_targets`, and compare the time per epoch with phase 2 above.
+# 3. Which classes does pretraining help, and which does it hurt? Using the
+#    last draw's `pretrained_classifier` and `scratch_classifier`, compute for
+#    each of the 10 classes the accuracy on its test images of the pretrained
+#    classifier minus that of the scratch one, in the array `per_class_gain`.
+
+# %% [markdown]
+# **Exercise 1.** A solution:
+
+# %% tags=["solution", "hide-input"]
+no_penalty_stack, no_penalty_models, _ = train_stack(
+    0, 0, helpers.per_mode(full=2, quick=1), l2=0.0)
+no_penalty_mse = reconstruction_mse(no_penalty_models["autoencoder"])
+print(f"no penalty, 2 epochs: test MSE {no_penalty_mse:.4f}; with the penalty, "
+      f"{epoch_budget} epochs: {comparison_mse['end to end']:.4f}")
+# Without the penalty the weights are free to grow, and two epochs already
+# reconstruct better than the whole budget with it. The penalty trades
+# reconstruction accuracy for smaller, smoother weights.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 1",
+    lambda: weight_penalty(no_penalty_stack) == 0
+    and np.isclose(no_penalty_mse,
+                   reconstruction_mse(no_penalty_models["autoencoder"])),
+    "no_penalty_stack and no_penalty_models should come from "
+    "train_stack(0, 0, 2, l2=0.0), and no_penalty_mse should be the test MSE "
+    "of no_penalty_models['autoencoder'] (use reconstruction_mse).",
+)
+
+# %% [markdown]
+# **Exercise 2.** A solution:
+
+# %% tags=["solution", "hide-input"]
+cached_inputs = keras.Input(shape=(300,), name="hidden1_outputs")
+cached_codings = layers.Dense(150, activation="elu",
+                              kernel_initializer="he_normal")(cached_inputs)
+cached_phase2 = keras.Model(
+    cached_inputs,
+    layers.Dense(300, activation="elu", kernel_initializer="he_normal")(
+        cached_codings),
+)
+cached_phase2.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+cached_start = time.perf_counter()
+cached_phase2.fit(hidden1_targets, hidden1_targets, epochs=1,
+                  batch_size=batch_size, verbose=0)
+cached_seconds = time.perf_counter() - cached_start
+print(f"one epoch on cached outputs: {cached_seconds:.1f} s; phase 2 above: "
+      f"{phase2_history.train_seconds / phase2_epochs:.1f} s per epoch")
+# The first epoch includes tracing the model, so compare a few epochs to be
+# fair; the saving grows with the size of the frozen layers.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 2",
+    lambda: tuple(cached_phase2.inputs[0].shape) == (None, 300)
+    and tuple(cached_phase2.outputs[0].shape) == (None, 300),
+    "cached_phase2 should be a model from keras.Input(shape=(300,)) through a "
+    "150-unit and a 300-unit Dense layer, trained on hidden1_targets.",
+)
+
+# %% [markdown]
+# **Exercise 3.** A solution:
+
+# %% tags=["solution", "hide-input"]
+pretrained_predictions = np.argmax(outputs_of(pretrained_classifier, x_test), 1)
+scratch_predictions = np.argmax(outputs_of(scratch_classifier, x_test), 1)
+per_class_gain = np.array([
+    np.mean(pretrained_predictions[y_test == class_index] == class_index)
+    - np.mean(scratch_predictions[y_test == class_index] == class_index)
+    for class_index in range(10)
+])
+fig, axis = plt.subplots(figsize=(7, 3.5))
+axis.bar(helpers.FASHION_CLASSES, per_class_gain)
+axis.set(title="Accuracy of the pretrained minus the scratch classifier, by class",
+         xlabel="class", ylabel="accuracy difference")
+axis.tick_params(axis="x", rotation=45)
+plt.show()  # one bar per class: above zero, pretraining helped that class
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 3",
+    lambda: per_class_gain.shape == (10,) and np.all(np.abs(per_class_gain) <= 1),
+    "per_class_gain should hold 10 numbers: for each class, the share of its "
+    "test images that the pretrained classifier gets right minus the share the "
+    "scratch classifier gets right.",
+)

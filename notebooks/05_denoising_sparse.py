@@ -1,0 +1,671 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,mystnb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Denoising, dropout and sparse autoencoders
+#
+# An autoencoder with many codings could get away with copying its input. Two
+# kinds of constraint make it learn something useful instead: corrupt its
+# inputs and ask for the clean images back (denoising and dropout
+# autoencoders), or penalise its codings so that few units are active at a
+# time (sparse autoencoders). This chapter trains all of them on the same
+# small network, measures what each constraint buys, and looks at the
+# features they learn.
+
+# %% [markdown]
+# ## Setup
+#
+# The first cell fetches the course's shared module, `helpers.py`, when the
+# notebook runs on its own (in Colab, for example). The second imports
+# everything the chapter uses, seeds the random number generators and prints
+# the mode and the device.
+
+# %%
+import os
+import urllib.request
+
+HELPERS_URL = (
+    "https://raw.githubusercontent.com/ae-course/autoencoders-hands-on/"
+    "main/notebooks/helpers.py"
+)
+if not os.path.exists("helpers.py"):
+    urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
+
+# %%
+import logging
+import tempfile
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import layers, ops
+
+import helpers
+
+helpers.setup(seed=42)
+# Training many small models makes TensorFlow warn that it traces its
+# functions often; that is expected here, so we hide the warning.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+# %% [markdown]
+# ## Data
+#
+# Fashion-MNIST images, flattened into 784 pixel values in $[0, 1]$. No
+# labels are needed in this chapter.
+
+# %%
+(x_train, _), (x_test, _) = helpers.load_fashion_mnist()
+print("train:", x_train.shape, "test:", x_test.shape, "|", helpers.DATA_SOURCES)
+
+# %% [markdown]
+# ## One network for every variant
+#
+# Every autoencoder of the chapter is the same network: 784 pixels, one coding
+# layer of sigmoid units, and 784 sigmoid outputs, trained with the binary
+# cross-entropy between the input pixels and the reconstructed ones. The
+# sigmoid keeps each coding between 0 and 1, which is what the sparsity
+# penalty below needs: a unit with activation near 0 is off, near 1 is on.
+# The variants differ by one optional layer: a `corruption` applied to the
+# inputs, or a `penalty` applied to the codings. To run a trained model we call
+# it directly on the test images rather than use `predict`: for a few thousand
+# small images that is just as fast, and it compiles nothing.
+#
+# We use 200 coding units, trained for 4 epochs with Adam at a learning rate of
+# 0.003 on mini-batches of 128 images. With 200 units the network could pass a
+# lot of detail straight through, noise included, which is what makes the
+# constraints matter. The number of units also sets how heavily the sparsity
+# penalty weighs, as we will see; and 4 epochs are enough for every variant to
+# settle on CPU in a few minutes.
+
+# %%
+coding_units = 200
+num_epochs = helpers.per_mode(full=4, quick=2)
+batch_size = 128
+
+
+def make_autoencoder(name, corruption=None, penalty=None):
+    """Build and compile the chapter's autoencoder, with optional extra layers."""
+    inputs = keras.Input(shape=(784,), name="pixels")
+    corrupted = corruption(inputs) if corruption is not None else inputs
+    codings = layers.Dense(coding_units, activation="sigmoid",
+                           name="codings")(corrupted)
+    if penalty is not None:
+        codings = penalty(codings)
+    outputs = layers.Dense(784, activation="sigmoid", name="reconstruction")(codings)
+    autoencoder = keras.Model(inputs, outputs, name=name)
+    autoencoder.compile(optimizer=keras.optimizers.Adam(3e-3),
+                        loss="binary_crossentropy", metrics=["mse"])
+    return autoencoder
+
+
+def encoder_of(autoencoder):
+    """The model from the pixels to the coding layer's activations."""
+    return keras.Model(autoencoder.input, autoencoder.get_layer("codings").output)
+
+
+def outputs_of(model, images):
+    """Run a model on a batch of images in inference mode; return NumPy."""
+    return ops.convert_to_numpy(model(images, training=False))
+
+
+# %% [markdown]
+# The plain autoencoder, with no corruption and no penalty, is the reference
+# for every other variant.
+
+# %%
+plain_autoencoder = make_autoencoder("plain")
+plain_autoencoder.summary()
+
+# %%
+plain_history = helpers.train(plain_autoencoder, x_train, x_train,
+                              num_epochs=num_epochs, batch_size=batch_size)
+
+# %% [markdown]
+# ## Denoising: Gaussian noise on the inputs
+#
+# A denoising autoencoder receives a corrupted image $\tilde x = x + \epsilon$,
+# $\epsilon \sim \mathcal{N}(0, \sigma^2 I)$, and is trained to output the
+# clean image $x$. The noise goes on the inputs only; the targets stay clean.
+# To undo noise it has never seen before, the network has to learn what
+# clothes look like rather than copy pixels.
+#
+# Keras' `GaussianNoise` layer does exactly this, and only while training.
+# Every Keras layer receives a `training` argument: `fit` calls the model with
+# `training=True`, while `predict`, `evaluate` and a plain call use
+# `training=False`, and in that case `GaussianNoise` and `Dropout` pass their
+# inputs through unchanged. So the same model trains on noisy images and
+# reconstructs whatever it is given afterwards, with no switch to flip (the
+# source, written for TensorFlow 1, fed an `is_training` flag by hand).
+
+# %%
+train_sigma = 0.3
+gaussian_autoencoder = make_autoencoder(
+    "gaussian_denoising", corruption=layers.GaussianNoise(train_sigma, seed=1))
+gaussian_history = helpers.train(gaussian_autoencoder, x_train, x_train,
+                                 num_epochs=num_epochs, batch_size=batch_size)
+
+# %% [markdown]
+# ## Dropout on the inputs
+#
+# A second corruption sets a random 30 % of the pixels to zero, with Keras'
+# `Dropout(0.3)` as the first layer (the source keeps each pixel with
+# probability 0.7). Keras' dropout also divides the pixels it keeps by 0.7, so
+# that the average input stays the same; at inference it does nothing.
+
+# %%
+drop_rate = 0.3
+dropout_autoencoder = make_autoencoder(
+    "dropout_denoising", corruption=layers.Dropout(drop_rate, seed=2))
+dropout_history = helpers.train(dropout_autoencoder, x_train, x_train,
+                                num_epochs=num_epochs, batch_size=batch_size)
+
+# %% [markdown]
+# ## Measuring denoising: PSNR
+#
+# The peak signal-to-noise ratio compares an image $\hat x$ with its clean
+# version $x$, both with pixel values up to 1:
+#
+# $$
+# \mathrm{PSNR}(x, \hat x) = 10 \log_{10} \frac{1}{\frac{1}{n}\sum_{i=1}^n
+# (x_i - \hat x_i)^2} \quad \text{dB}.
+# $$
+#
+# Higher is better; every halving of the squared error adds about 3 dB. We
+# compute it image by image and average over the test set.
+
+# %% tags=["definition"]
+def psnr(clean, images, max_value=1.0):
+    """Mean PSNR in dB of a batch of images against their clean versions."""
+    clean = np.asarray(clean, dtype="float64")
+    images = np.asarray(images, dtype="float64")
+    if clean.shape != images.shape:
+        raise ValueError(
+            f"psnr needs two arrays of the same shape, got {clean.shape} and "
+            f"{images.shape}"
+        )
+    if clean.ndim < 2 or len(clean) == 0:
+        raise ValueError(f"psnr needs a batch of images (N, ...), got {clean.shape}")
+    squared_error = np.mean((clean - images) ** 2, axis=tuple(range(1, clean.ndim)))
+    with np.errstate(divide="ignore"):  # identical images: infinite PSNR
+        return float(np.mean(10 * np.log10(max_value**2 / squared_error)))
+
+
+# %% [markdown]
+# We corrupt the test images with two noise levels, $\sigma = 0.3$ (the
+# training level) and $\sigma = 0.5$ (stronger than anything seen in
+# training). The models receive the noisy images as they are, like in
+# training; for the pictures and for the PSNR of the noisy images themselves we
+# clip them to $[0, 1]$, which can only make them look better.
+
+# %%
+noise_rng = np.random.default_rng(0)
+test_sigmas = (0.3, 0.5)
+noisy_test = {sigma: x_test + sigma * noise_rng.normal(size=x_test.shape).astype(
+    "float32") for sigma in test_sigmas}
+denoisers = {"plain": plain_autoencoder, "Gaussian": gaussian_autoencoder,
+             "dropout": dropout_autoencoder}
+psnr_table = {}
+for sigma in test_sigmas:
+    psnr_table[sigma] = {"noisy": psnr(x_test, np.clip(noisy_test[sigma], 0, 1))}
+    for name, model in denoisers.items():
+        psnr_table[sigma][name] = psnr(
+            x_test, outputs_of(model, noisy_test[sigma]))
+print("PSNR (dB) on the test set; columns: the noisy input, then each model's "
+      "output")
+print(f"{'sigma':>5} " + " ".join(f"{column:>9}" for column in psnr_table[0.3]))
+for sigma, row in psnr_table.items():
+    print(f"{sigma:>5} " + " ".join(f"{value:>9.2f}" for value in row.values()))
+
+# %%
+helpers.show_images(
+    np.concatenate([np.clip(noisy_test[0.3][:10], 0, 1),
+                    outputs_of(plain_autoencoder, noisy_test[0.3][:10]),
+                    outputs_of(gaussian_autoencoder, noisy_test[0.3][:10]),
+                    x_test[:10]]),
+    title="Noisy test images (sigma 0.3), the plain autoencoder's output,\n"
+          "the Gaussian denoiser's output, and the clean images (top to bottom)",
+)
+
+# %% [markdown]
+# DENOISING_DISCUSSION
+#
+# The dropout autoencoder was trained on a different corruption, missing
+# pixels. We test it on that too: a random 30 % of each test image set to zero
+# (given to the model divided by 0.7, the way Keras' dropout scaled the pixels
+# it kept during training).
+
+# %%
+mask = noise_rng.random(size=x_test.shape) >= drop_rate
+masked_test = (x_test * mask).astype("float32")
+masked_psnr = {"masked": psnr(x_test, masked_test)}
+for name, model in denoisers.items():
+    masked_psnr[name] = psnr(
+        x_test, outputs_of(model, masked_test / (1 - drop_rate)))
+print("PSNR (dB) with 30 % of the pixels missing:",
+      ", ".join(f"{name} {value:.2f}" for name, value in masked_psnr.items()))
+
+# %%
+helpers.show_images(
+    np.concatenate([masked_test[:10],
+                    outputs_of(dropout_autoencoder, masked_test[:10] / (1 - drop_rate)),
+                    x_test[:10]]),
+    title="Test images with 30 % of the pixels missing, the dropout "
+          "autoencoder's output,\nand the clean images (top to bottom)",
+)
+
+# %%
+psnr_noisy, psnr_denoised = psnr_table[0.3]["noisy"], psnr_table[0.3]["Gaussian"]
+helpers.record("denoising/psnr_noisy_db", psnr_noisy)
+helpers.record("denoising/psnr_denoised_db", psnr_denoised)
+helpers.record("denoising/psnr_noisy_sigma05_db", psnr_table[0.5]["noisy"])
+helpers.record("denoising/psnr_denoised_sigma05_db", psnr_table[0.5]["Gaussian"])
+assert psnr_denoised > psnr_noisy + 1, "the denoiser did not remove noise"
+assert masked_psnr["dropout"] > masked_psnr["masked"]
+if not helpers.is_quick():
+    assert psnr_denoised - psnr_noisy >= 5, (
+        f"PSNR gain {psnr_denoised - psnr_noisy:.2f} dB < 5 dB at sigma 0.3")
+    assert all(row["Gaussian"] > row["plain"] for row in psnr_table.values())
+
+# %% [markdown]
+# ## Sparse autoencoder: a KL-divergence penalty
+#
+# A sparse autoencoder keeps most coding units off most of the time. For each
+# unit $j$ we measure its mean activation $\hat q_j$ over a batch, and compare
+# it with a small target $p$ (here 0.1: each unit active for about one image in
+# ten). The penalty is the Kullback-Leibler divergence between two coin flips,
+# one with probability $p$ and one with probability $\hat q_j$:
+#
+# $$
+# D_{\mathrm{KL}}(p \,\|\, \hat q_j) = p \log \frac{p}{\hat q_j}
+# + (1 - p) \log \frac{1 - p}{1 - \hat q_j},
+# $$
+#
+# summed over the units and weighted by $\beta$ (here 0.2), then added to the
+# reconstruction loss. It is zero when $\hat q_j = p$ and grows without bound as
+# $\hat q_j$ approaches 0 or 1, a much stronger push than a squared error would
+# give. We clip $\hat q_j$ into $[10^{-7}, 1 - 10^{-7}]$ so that a unit that is
+# exactly 0 or 1 on a whole batch gives a large but finite penalty, not NaN.
+#
+# The penalty is a function of a whole batch, so we write it as a layer that
+# passes its inputs through unchanged and adds the penalty with `add_loss`.
+# Keras also lets a `Dense` layer take an `activity_regularizer`, but recent
+# Keras versions divide whatever it returns by the batch size (it is meant for
+# penalties summed over examples), while earlier Keras 3 versions did not; a
+# layer with `add_loss` behaves the same everywhere. Registering the class as
+# serialisable and giving it a `get_config` lets Keras save and load models
+# that contain it.
+
+# %% tags=["definition"]
+def kl_divergence(target, mean_activation, epsilon=1e-7):
+    """KL divergence between Bernoulli(target) and Bernoulli(mean_activation)."""
+    mean_activation = ops.clip(mean_activation, epsilon, 1.0 - epsilon)
+    return (target * ops.log(target / mean_activation)
+            + (1.0 - target) * ops.log((1.0 - target) / (1.0 - mean_activation)))
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class KLSparsity(layers.Layer):
+    """Pass activations through; add weight * sum_j KL(target || batch mean_j)."""
+
+    def __init__(self, target=0.1, weight=0.2, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 < target < 1.0:
+            raise ValueError(f"target must lie strictly between 0 and 1, got {target}")
+        if weight < 0:
+            raise ValueError(f"weight must be non-negative, got {weight}")
+        self.target = float(target)
+        self.weight = float(weight)
+
+    def call(self, activations):
+        mean_activation = ops.mean(activations, axis=0)
+        self.add_loss(self.weight
+                      * ops.sum(kl_divergence(self.target, mean_activation)))
+        return activations
+
+    def get_config(self):
+        return {**super().get_config(), "target": self.target, "weight": self.weight}
+
+
+# %%
+sparsity_target, sparsity_weight = 0.1, 0.2
+sparse_autoencoder = make_autoencoder(
+    "kl_sparse", penalty=KLSparsity(sparsity_target, sparsity_weight,
+                                    name="kl_sparsity"))
+sparse_autoencoder.summary()
+
+# %%
+sparse_history = helpers.train(sparse_autoencoder, x_train, x_train,
+                               num_epochs=num_epochs, batch_size=batch_size)
+
+# %% [markdown]
+# The penalty is part of the model, so `fit` minimises it and `evaluate`
+# reports it inside the loss. Saving to a `.keras` file and loading it back
+# gives the same model, penalty included:
+
+# %%
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "kl_sparse.keras"
+    sparse_autoencoder.save(path)
+    reloaded = keras.saving.load_model(path)
+original_loss = sparse_autoencoder.evaluate(x_test, x_test, verbose=0)[0]
+reloaded_loss = reloaded.evaluate(x_test, x_test, verbose=0)[0]
+print(f"test loss (cross-entropy + KL): original {original_loss:.5f}, "
+      f"reloaded {reloaded_loss:.5f}; penalty layer:",
+      reloaded.get_layer("kl_sparsity").get_config()["target"],
+      reloaded.get_layer("kl_sparsity").get_config()["weight"])
+assert np.isclose(original_loss, reloaded_loss, rtol=1e-5)
+assert np.allclose(outputs_of(reloaded, x_test),
+                   outputs_of(sparse_autoencoder, x_test), atol=1e-6)
+
+# %% [markdown]
+# ## Sparsity with an L1 penalty
+#
+# The simpler alternative penalises the codings' absolute values, averaged over
+# the batch: $\lambda \sum_j |a_j|$ per image. It pushes every activation
+# towards zero, with no target. We write it as a layer too, for the same
+# reasons.
+
+# %% tags=["definition"]
+@keras.saving.register_keras_serializable(package="ae_course")
+class L1Sparsity(layers.Layer):
+    """Pass activations through; add weight * (sum of |activations| per example)."""
+
+    def __init__(self, weight=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        if weight < 0:
+            raise ValueError(f"weight must be non-negative, got {weight}")
+        self.weight = float(weight)
+
+    def call(self, activations):
+        per_example = ops.sum(ops.abs(activations), axis=-1)
+        self.add_loss(self.weight * ops.mean(per_example))
+        return activations
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}
+
+
+# %%
+l1_weight = 1e-3
+l1_autoencoder = make_autoencoder("l1_sparse",
+                                  penalty=L1Sparsity(l1_weight, name="l1_sparsity"))
+l1_history = helpers.train(l1_autoencoder, x_train, x_train,
+                           num_epochs=num_epochs, batch_size=batch_size)
+
+# %% [markdown]
+# ## What the penalties do to the codings
+#
+# We feed the test images to each encoder and look at every coding unit's
+# activation on every image.
+
+# %%
+sparse_models = {"plain": plain_autoencoder, "KL sparse": sparse_autoencoder,
+                 "L1 sparse": l1_autoencoder}
+activations = {name: outputs_of(encoder_of(model), x_test)
+               for name, model in sparse_models.items()}
+sparse_mse = {name: float(np.mean(
+    (outputs_of(model, x_test) - x_test) ** 2))
+    for name, model in sparse_models.items()}
+print(f"{'model':<10} {'test MSE':>9} {'mean activation':>16} {'share < 0.05':>13}")
+for name, values in activations.items():
+    print(f"{name:<10} {sparse_mse[name]:>9.4f} {values.mean():>16.3f} "
+          f"{np.mean(values < 0.05):>13.1%}")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
+for axis, (name, values) in zip(axes, activations.items()):
+    axis.hist(values.ravel(), bins=50, range=(0, 1), color="tab:blue")
+    axis.axvline(values.mean(), color="tab:red", label=f"mean {values.mean():.3f}")
+    axis.set(title=name, xlabel="activation of a coding unit", yscale="log")
+    axis.legend()
+axes[0].set_ylabel("count (log scale)")
+fig.suptitle("Coding activations on the test images")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# SPARSITY_DISCUSSION
+
+# %%
+sparse_mean = float(activations["KL sparse"].mean())
+helpers.record("sparse/mean_activation", sparse_mean)
+helpers.record("sparse/target", sparsity_target)
+helpers.record("sparse/test_mse", sparse_mse["KL sparse"])
+helpers.record("l1/mean_activation", float(activations["L1 sparse"].mean()))
+helpers.record("denoising/train_seconds", sum(
+    history.train_seconds for history in (
+        plain_history, gaussian_history, dropout_history, sparse_history,
+        l1_history)))
+assert sparse_mean < activations["plain"].mean(), "the KL penalty had no effect"
+assert activations["L1 sparse"].mean() < activations["plain"].mean()
+assert sparse_history.history["loss"][-1] < sparse_history.history["loss"][0]
+if not helpers.is_quick():
+    assert abs(sparse_mean - sparsity_target) <= 0.02, (
+        f"mean activation {sparse_mean:.3f}, target {sparsity_target}")
+
+# %% [markdown]
+# ## The learned features
+#
+# Each coding unit has 784 incoming weights, which we can show as a 28 x 28
+# image: the pattern that excites the unit most. Below are the first ten units
+# of the plain, the Gaussian denoising and the KL-sparse autoencoders.
+
+# %%
+helpers.show_features(
+    np.concatenate([model.get_layer("codings").kernel.numpy()[:, :10] for model in
+                    (plain_autoencoder, gaussian_autoencoder, sparse_autoencoder)],
+                   axis=1),
+    num_features=30,
+    title="First-layer features: plain (top), Gaussian denoising (middle), "
+          "KL sparse (bottom)",
+)
+
+# %% [markdown]
+# FEATURES_DISCUSSION
+
+# %% [markdown]
+# ## Summary
+#
+# - A denoising autoencoder sees corrupted inputs and clean targets. Keras'
+#   `GaussianNoise` and `Dropout` layers corrupt only during training, so the
+#   trained model is used like any other.
+# - PSNR measures the result: at $\sigma = 0.3$ the Gaussian denoiser gains
+#   several decibels over the noisy images, and more than the plain
+#   autoencoder, which reproduces part of the noise it is given.
+# - A KL-divergence penalty on each coding unit's mean activation makes the
+#   codings sparse with a chosen level of activity; written as a layer with
+#   `add_loss` and `get_config`, it works with `fit`, `evaluate` and saving.
+# - An L1 penalty pushes every activation towards zero instead; it gives sparse
+#   codings with no target for the level of activity.
+# - Each constraint changes the features the first layer learns.
+#
+# ## Exercises
+#
+# Each exercise has a solution below it, hidden on the website (click to show
+# it), and a cell that checks your answer.
+#
+# 1. A **contractive** autoencoder penalises how much the codings move when the
+#    input moves: the squared Frobenius norm of the Jacobian
+#    $\partial h / \partial x$ of the coding layer. For a sigmoid layer
+#    $h = \sigma(W^\top x + b)$ it is
+#    $\sum_j \big(h_j (1 - h_j)\big)^2 \sum_i W_{ij}^2$. Write a layer that
+#    computes sigmoid codings and adds this penalty (weighted by 0.01, averaged
+#    over the batch) with `add_loss`, train an autoencoder with it, and store
+#    the mean squared Jacobian norm on the test images in `contractive_jacobian`
+#    and the plain autoencoder's in `plain_jacobian`.
+# 2. The KL penalty acts on each unit's mean activation. Store the mean
+#    activation of every coding unit of the KL-sparse autoencoder on the test
+#    images in `unit_means` (one value per unit) and count in
+#    `units_near_target` the units whose mean lies within 0.05 of the target.
+#    Do the L1-sparse autoencoder's units look the same?
+# 3. Which test images does the Gaussian denoiser help least? Compute the PSNR
+#    gain of every test image at $\sigma = 0.3$ (the denoiser's output against
+#    the clipped noisy image) in `gain_per_image`, and the indices of the 10
+#    smallest gains in `least_improved`. Show those images.
+# 4. How does the Gaussian denoiser cope with noise levels it was not trained
+#    on? Store its PSNR on the test images for $\sigma$ = 0.1, 0.2, ..., 0.8 in
+#    the dict `psnr_by_sigma` (noise level to PSNR of its output), and the PSNR
+#    of the clipped noisy images in `noisy_psnr_by_sigma`.
+
+# %% [markdown]
+# **Exercise 1.** A solution:
+
+# %% tags=["solution", "hide-input"]
+class ContractiveCodings(layers.Layer):
+    """Sigmoid codings plus weight * mean squared Frobenius norm of the Jacobian."""
+
+    def __init__(self, units, weight, name=None):
+        super().__init__(name=name)
+        self.units, self.weight = units, weight
+
+    def build(self, input_shape):
+        self.dense = layers.Dense(self.units, activation="sigmoid")
+        self.dense.build(input_shape)
+
+    def call(self, inputs):
+        h = self.dense(inputs)
+        column_norms = ops.sum(ops.square(self.dense.kernel), axis=0)
+        jacobian_norms = ops.sum(ops.square(h * (1 - h)) * column_norms, axis=-1)
+        self.add_loss(self.weight * ops.mean(jacobian_norms))
+        return h
+
+
+def mean_jacobian_norm(kernel, h):
+    """Mean over images of sum_j (h_j (1 - h_j))^2 * sum_i W_ij^2."""
+    return float(np.mean(np.sum((h * (1 - h)) ** 2 * np.sum(kernel**2, axis=0),
+                                axis=1)))
+
+
+contractive_in = keras.Input(shape=(784,))
+contractive_layer = ContractiveCodings(coding_units, weight=0.01)
+contractive_autoencoder = keras.Model(
+    contractive_in,
+    layers.Dense(784, activation="sigmoid")(contractive_layer(contractive_in)))
+contractive_autoencoder.compile(optimizer=keras.optimizers.Adam(3e-3),
+                                loss="binary_crossentropy")
+contractive_autoencoder.fit(x_train, x_train, batch_size=128, verbose=0,
+                            epochs=helpers.per_mode(full=2, quick=1))
+contractive_h = ops.convert_to_numpy(contractive_layer.dense(x_test))
+contractive_jacobian = mean_jacobian_norm(
+    contractive_layer.dense.kernel.numpy(), contractive_h)
+plain_jacobian = mean_jacobian_norm(
+    plain_autoencoder.get_layer("codings").kernel.numpy(), activations["plain"])
+print(f"mean squared Jacobian norm: contractive {contractive_jacobian:.2f}, "
+      f"plain {plain_jacobian:.2f}")
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 1",
+    lambda: 0 < contractive_jacobian < plain_jacobian,
+    "contractive_jacobian and plain_jacobian should hold the mean over the test "
+    "images of sum_j (h_j (1 - h_j))^2 * sum_i W_ij^2 for each coding layer; the "
+    "penalty should make the first one smaller.",
+)
+
+# %% [markdown]
+# **Exercise 2.** A solution:
+
+# %% tags=["solution", "hide-input"]
+unit_means = activations["KL sparse"].mean(axis=0)
+units_near_target = int(np.sum(np.abs(unit_means - sparsity_target) <= 0.05))
+l1_unit_means = activations["L1 sparse"].mean(axis=0)
+print(f"{units_near_target} of {coding_units} KL units lie within 0.05 of the target")
+for label, means in (("KL", unit_means), ("L1", l1_unit_means)):
+    print(f"{label} units' mean activations: min {means.min():.3f}, "
+          f"median {np.median(means):.3f}, max {means.max():.3f}; "
+          f"{np.sum(means < 0.01)} units almost never on")
+# The KL penalty applies to every unit's mean, so nearly all units sit close to
+# the target. L1 has no target: many units are almost never on, a few often.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 2",
+    lambda: unit_means.shape == (coding_units,)
+    and np.isclose(unit_means.mean(), sparse_mean, atol=1e-4)
+    and 0 <= units_near_target <= coding_units,
+    "unit_means should hold one mean activation per coding unit of the KL-sparse "
+    "autoencoder (the mean over the test images, axis 0), and units_near_target "
+    "the number of units with |mean - target| <= 0.05.",
+)
+
+# %% [markdown]
+# **Exercise 3.** A solution:
+
+# %% tags=["solution", "hide-input"]
+def psnr_per_image(clean, images):
+    """PSNR in dB of each image against its clean version."""
+    return 10 * np.log10(1.0 / np.mean((clean - images) ** 2, axis=1))
+
+
+denoised_03 = outputs_of(gaussian_autoencoder, noisy_test[0.3])
+gain_per_image = (psnr_per_image(x_test, denoised_03)
+                  - psnr_per_image(x_test, np.clip(noisy_test[0.3], 0, 1)))
+least_improved = np.argsort(gain_per_image)[:10]
+least_improved_rows = np.concatenate([np.clip(noisy_test[0.3][least_improved], 0, 1),
+                                      denoised_03[least_improved],
+                                      x_test[least_improved]])
+helpers.show_images(least_improved_rows, title="The 10 test images the denoiser "
+                    "improves least: noisy, denoised, clean (top to bottom)")
+# They are mostly images with fine, high-contrast detail (prints, stripes) or
+# large bright areas, where the noisy image loses less to clipping and the
+# denoiser's smooth output loses the detail.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 3",
+    lambda: gain_per_image.shape == (len(x_test),) and len(least_improved) == 10
+    and gain_per_image[least_improved].max() <= np.sort(gain_per_image)[9],
+    "gain_per_image should hold, for every test image, the PSNR of the denoised "
+    "image minus the PSNR of the clipped noisy one; least_improved the indices "
+    "of the 10 smallest gains.",
+)
+
+# %% [markdown]
+# **Exercise 4.** A solution:
+
+# %% tags=["solution", "hide-input"]
+sweep_sigmas = np.round(np.arange(0.1, 0.81, 0.1), 1)
+sweep_rng = np.random.default_rng(1)
+psnr_by_sigma, noisy_psnr_by_sigma = {}, {}
+for sigma in sweep_sigmas:
+    noisy_images = x_test + sigma * sweep_rng.normal(size=x_test.shape).astype(
+        "float32")
+    noisy_psnr_by_sigma[sigma] = psnr(x_test, np.clip(noisy_images, 0, 1))
+    psnr_by_sigma[sigma] = psnr(x_test,
+                                outputs_of(gaussian_autoencoder, noisy_images))
+fig, axis = plt.subplots(figsize=(6, 3.5))
+axis.plot(sweep_sigmas, list(noisy_psnr_by_sigma.values()), "o-", label="noisy")
+axis.plot(sweep_sigmas, list(psnr_by_sigma.values()), "o-", label="denoised")
+axis.axvline(train_sigma, color="grey", linestyle="--", label="training sigma")
+axis.set(title="Gaussian denoiser across noise levels", xlabel="noise sigma",
+         ylabel="PSNR (dB)")
+axis.legend(title="test images")
+plt.show()  # PSNR of the noisy and the denoised images against sigma
+# Below the training level the denoiser is limited by its own blur; above it,
+# its output degrades slowly while the noisy images lose PSNR fast.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 4",
+    lambda: len(psnr_by_sigma) == 8 == len(noisy_psnr_by_sigma)
+    and all(psnr_by_sigma[s] > noisy_psnr_by_sigma[s] for s in psnr_by_sigma
+            if s >= 0.3),
+    "psnr_by_sigma and noisy_psnr_by_sigma should map each of the 8 noise levels "
+    "0.1, ..., 0.8 to the mean PSNR of the denoiser's outputs and of the clipped "
+    "noisy images.",
+)
