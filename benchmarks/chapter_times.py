@@ -3,10 +3,10 @@
 Runs notebooks/[0-9][0-9]_*.ipynb (or the notebooks named on the command line)
 one after the other with nbclient, each in a new kernel whose results go to a
 temporary file (AE_BOOK_RESULTS). Prints, per chapter, the wall time of the
-whole notebook and the training time the chapter recorded
-(`<key>/train_seconds`), then the totals, the device, and whether the budgets
-are met. Timings never fail anything; a chapter that raises an error does
-(exit status 1).
+whole notebook, the training time the chapter recorded (`<key>/train_seconds`)
+and its slowest cell, then the totals, the device, and whether the budgets are
+met. Timings never fail anything; a chapter that raises an error does (exit
+status 1).
 
     python benchmarks/chapter_times.py            # full mode (AE_BOOK_QUICK unset)
     python benchmarks/chapter_times.py --quick    # quick mode, as CI runs them
@@ -18,9 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -79,11 +82,17 @@ def run_chapter(path: Path, quick: bool, timeout: int) -> dict:
         error = None
         start = time.perf_counter()
         try:
-            client.execute()
+            # The kernel's own stderr (TensorFlow's start-up notices) is noise
+            # here; errors in cells still surface as CellExecutionError.
+            client.execute(stderr=subprocess.DEVNULL)
         except CellExecutionError as failure:
-            error = str(failure).strip().splitlines()[-1][:200]
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", str(failure))  # No colours.
+            error = plain.strip().splitlines()[-1][:200]
         wall = time.perf_counter() - start
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    cells = [cell_seconds(cell) for cell in notebook.cells]
+    slowest = max(range(len(cells)), key=lambda index: cells[index])
+    first_line = notebook.cells[slowest].source.strip().splitlines() or [""]
     train = {key: value for key, value in results.items()
              if key.endswith("/train_seconds")}
     devices = {value for key, value in results.items() if key.endswith("/device")}
@@ -91,7 +100,20 @@ def run_chapter(path: Path, quick: bool, timeout: int) -> dict:
         "chapter": path.stem, "wall_seconds": wall,
         "train_seconds": sum(train.values()) if train else None,
         "train_keys": sorted(train), "devices": sorted(devices), "error": error,
+        "slowest_cell": {"index": slowest, "seconds": cells[slowest],
+                         "first_line": first_line[0][:60]},
     }
+
+
+def cell_seconds(cell) -> float:
+    """The time a code cell took, from the timestamps nbclient records."""
+    timing = cell.get("metadata", {}).get("execution", {})
+    try:
+        start = datetime.fromisoformat(timing["iopub.execute_input"].rstrip("Z"))
+        end = datetime.fromisoformat(timing["shell.execute_reply"].rstrip("Z"))
+    except (KeyError, ValueError):
+        return 0.0
+    return (end - start).total_seconds()
 
 
 def budget_line(passed: bool, text: str) -> str:
@@ -119,11 +141,13 @@ def main(argv=None) -> int:
     devices = sorted({device for row in rows for device in row["devices"]})
     device = ", ".join(devices) or "unknown (no chapter recorded one)"
     print(f"\nChapter times, {mode} mode, on {device}")
-    print(f"{'chapter':40s} {'wall s':>8s} {'train s':>8s}")
+    print(f"{'chapter':40s} {'wall s':>8s} {'train s':>8s}  slowest cell")
     for row in rows:
         train = row["train_seconds"]
+        cell = row["slowest_cell"]
         print(f"{row['chapter']:40s} {row['wall_seconds']:8.1f} "
-              f"{'-' if train is None else f'{train:.1f}':>8s}"
+              f"{'-' if train is None else f'{train:.1f}':>8s}  "
+              f"{cell['seconds']:.1f} s, cell {cell['index']}: {cell['first_line']}"
               + ("  FAILED" if row["error"] else ""))
     total_wall = sum(row["wall_seconds"] for row in rows)
     total_train = sum(row["train_seconds"] or 0 for row in rows)

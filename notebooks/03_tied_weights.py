@@ -241,11 +241,11 @@ print(f"parameters: tied {tied_model.count_params():,} | untied "
 # 0.01, batches of 150 and 5 epochs. We keep the batch size and the 5 epochs,
 # on Fashion-MNIST, for both models: about a minute per model on a two-core
 # laptop CPU. A longer schedule would not change the comparison, since under
-# this penalty both models settle within a few epochs (in a 10-epoch trial their
-# test errors stayed within 0.5 % of their epoch-5 values). We lower the learning rate
-# to 0.001: 0.01 works for these two models, but in our trials it made the
-# tied model with a weaker penalty (exercise 4) lose its way, its loss jumping
-# up more than tenfold within an epoch.
+# this penalty both models settle within a few epochs (in a 10-epoch trial
+# their test errors stayed within 0.5 % of their epoch-5 values). We lower the
+# learning rate to 0.001: 0.01 works for these two models, but in our trials it
+# made the tied model with a weaker penalty (exercise 4) lose its way, its loss
+# jumping up more than tenfold within an epoch.
 
 # %%
 num_epochs = helpers.per_mode(full=5, quick=3)
