@@ -10,11 +10,11 @@ cross-entropy, Adam 1e-3, batches of 512) on the same data, in one process:
   (c) helpers: the course's training path, `helpers.train`.
 
 Every variant is warmed up first (one epoch, excluded), then timed in rounds
-that interleave the variants, so that a colleague's job slows them alike. It
-prints the median samples per second of each, the median of the per-round
-ratios (c)/(a) and (c)/(b), the achieved FLOP/s of (c) against the device's
-peak where it is known, and whether the CPU budgets are met. Timings never
-fail anything: the PASS/FAIL lines are for people to read.
+that interleave the variants, so that other jobs on the machine slow them
+alike. It prints the median samples per second of each, the median of the
+per-round ratios (c)/(a) and (c)/(b), the achieved FLOP/s of (c) against the
+device's peak where it is known, and whether the CPU budgets are met. Timings
+never fail anything: the PASS/FAIL lines are for people to read.
 
     python benchmarks/training_throughput.py                 # full size
     python benchmarks/training_throughput.py --num-train 10240 --epochs 1
@@ -66,8 +66,8 @@ def parse_args(argv=None):
         "--num-train", type=int, default=10240 if quick else 60000,
         help="training images (default: 60000, or 10240 with AE_BOOK_QUICK=1)")
     parser.add_argument(
-        "--epochs", type=int, default=1 if quick else 2,
-        help="timed epochs per variant and round (default: 2, quick 1)")
+        "--epochs", type=int, default=1,
+        help="timed epochs per variant and round (default: 1)")
     parser.add_argument(
         "--repeats", type=int, default=3 if quick else 5,
         help="rounds of the interleaved variants (default: 5, quick 3)")

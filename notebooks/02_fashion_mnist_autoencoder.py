@@ -288,8 +288,8 @@ print(f"one step on 512 images: eager {1000 * eager_seconds:.0f} ms, "
       f"({eager_seconds / compiled_seconds:.1f} times faster)")
 
 # %% [markdown]
-# On a two-core CPU, compiling made each step five to fifteen times faster in
-# our runs, depending on how busy the machine was. The matrix products
+# On a two-core CPU, compiling made each step between two and fifteen times
+# faster in our runs, depending on how busy the machine was. The matrix products
 # themselves cost the same either way; what the compiled step saves is Python's
 # overhead on each of the many small operations around them: the bias,
 # activation and gradient of each of the eight layers, and Adam's update of
