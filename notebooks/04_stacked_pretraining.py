@@ -555,8 +555,12 @@ plt.show()
 #   decays trains well from random weights even on 500 images. Pretraining made
 #   its name when deep networks could not be trained that way.
 #
-# In our runs the picture stayed the same with 10 labels per class and with an
-# autoencoder trained without the L2 penalty. It did change with the schedule:
+# In our runs the picture stayed the same with 10 labels per class, with an
+# autoencoder trained for 20 epochs without the L2 penalty, and with denoising
+# pretraining (dropout or Gaussian noise on the inputs). When each classifier's
+# learning rate was chosen on 10,000 held-out training images, the two ended
+# level (0.789 pretrained, 0.787 from scratch, with 500 labels; a spread of
+# 0.005 over the draws). It did change with the schedule:
 # with a constant learning rate instead of the decay, the accuracy of the
 # scratch classifier swung by several points from one draw to the next while
 # the pretrained one barely moved. Pretraining is worth trying when labelled
