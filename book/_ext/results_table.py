@@ -13,6 +13,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
+import book_tables
+
 
 class results_placeholder(nodes.General, nodes.Element):
     """Stands where the table goes until the chapters have run."""
@@ -49,27 +51,10 @@ def _format(value) -> str:
 def _table(results: dict) -> nodes.table:
     rows = [(k.split("/", 1)[0], k.split("/", 1)[1], v) for k, v in sorted(
         results.items()) if "/" in k and not k.endswith("/device")]
-    table = nodes.table(classes=["results-table"])
-    group = nodes.tgroup(cols=4)
-    table += group
-    for width in (2, 3, 2, 2):
-        group += nodes.colspec(colwidth=width)
-    head, body = nodes.thead(), nodes.tbody()
-    group += head
-    group += body
-    for cells, parent in (
-        [(("chapter", "quantity", "value", "device"),), head],
-        [[(c, q, _format(v), results.get(f"{c}/device", "")) for c, q, v in rows],
-         body],
-    ):
-        for cell_values in cells:
-            row = nodes.row()
-            for text in cell_values:
-                entry = nodes.entry()
-                entry += nodes.paragraph(text=str(text))
-                row += entry
-            parent += row
-    return table
+    return book_tables.table(
+        ("chapter", "quantity", "value", "device"),
+        [(c, q, _format(v), str(results.get(f"{c}/device", ""))) for c, q, v in rows],
+        widths=(2, 3, 2, 2), classes=["results-table"])
 
 
 def fill_tables(app, doctree, docname):
@@ -80,8 +65,11 @@ def fill_tables(app, doctree, docname):
         if path.exists():
             try:
                 results = json.loads(path.read_text())
-            except json.JSONDecodeError:
-                results = {}
+            except json.JSONDecodeError as error:
+                placeholder.replace_self(nodes.paragraph(
+                    text=f"The results file {path} is not valid JSON ({error}): "
+                    "delete it and build the book again (make book)."))
+                continue
         intro = nodes.paragraph(
             text=f"Mode of this build: {mode()}. Results file: {path.name}."
         )

@@ -17,6 +17,8 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
+import book_tables
+
 TIMINGS = "book/timings.yml"
 CHAPTER = re.compile(r"^notebooks/(\d\d_\w+)$")
 DEFAULT_FASTER = ("run it in quick mode (`AE_BOOK_QUICK=1`), or on a GPU (in Colab, "
@@ -102,38 +104,18 @@ class RunningTimes(SphinxDirective):
         chapters = sorted(
             name for name in self.env.found_docs if CHAPTER.match(name))
         entries = load(self.env.srcdir)
-        table = nodes.table(classes=["running-times"])
-        group = nodes.tgroup(cols=4)
-        table += group
-        for width in (3, 2, 2, 4):
-            group += nodes.colspec(colwidth=width)
-        head, body = nodes.thead(), nodes.tbody()
-        group += head
-        group += body
-        head += self.row(["chapter", "full mode", "quick mode", "for a faster run"])
+        rows = []
         for docname in chapters:
             entry = entries.get(CHAPTER.match(docname).group(1)) or {}
             ref = addnodes.pending_xref("", refdomain="std", reftype="doc",
                                         reftarget=f"/{docname}", refexplicit=False,
                                         refwarn=True, refdoc=self.env.docname)
             ref += nodes.inline(text=docname)
-            body += self.row([ref, measured(entry, "full"), measured(entry, "quick"),
-                              inline(entry.get("faster") or DEFAULT_FASTER)])
-        return [table]
-
-    @staticmethod
-    def row(cells) -> nodes.row:
-        row = nodes.row()
-        for cell in cells:
-            entry = nodes.entry()
-            paragraph = nodes.paragraph()
-            if isinstance(cell, str):
-                paragraph += nodes.Text(cell)
-            else:
-                paragraph += cell
-            entry += paragraph
-            row += entry
-        return row
+            rows.append([[ref], measured(entry, "full"), measured(entry, "quick"),
+                         inline(entry.get("faster") or DEFAULT_FASTER)])
+        return [book_tables.table(
+            ("chapter", "full mode", "quick mode", "for a faster run"), rows,
+            widths=(3, 2, 2, 4), classes=["running-times"])]
 
 
 def always_outdated(app, env, added, changed, removed):
