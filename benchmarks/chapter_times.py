@@ -11,6 +11,11 @@ status 1).
     python benchmarks/chapter_times.py            # full mode (AE_BOOK_QUICK unset)
     python benchmarks/chapter_times.py --quick    # quick mode, as CI runs them
     python benchmarks/chapter_times.py notebooks/01_linear_autoencoder_pca.ipynb
+    python benchmarks/chapter_times.py --quick --update-timings   # for the book
+
+With --update-timings, each chapter that ran without error gets its wall time
+and device stored in book/timings.yml, which the book shows on every chapter
+page. Run it on a machine that is otherwise idle.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -36,6 +42,14 @@ NOTEBOOKS = ROOT / "notebooks"
 QUICK_BOOK_BUDGET = 4 * 60
 FULL_BOOK_BUDGET = 25 * 60
 GPU_CHAPTER_TRAIN_AIM = 60
+TIMINGS = ROOT / "book" / "timings.yml"
+TIMINGS_HEADER = """\
+# How long each chapter takes to run: wall-clock seconds for the whole notebook
+# on a fresh kernel, and the device it ran on. Measured and written by
+#   .venv/bin/python benchmarks/chapter_times.py --quick|--full --update-timings
+# `faster` (optional, edit by hand) says what to change for a faster run.
+# The book shows these numbers on every chapter page and in book/setup.md.
+"""
 
 
 def parse_args(argv=None):
@@ -50,6 +64,8 @@ def parse_args(argv=None):
                         help="seconds allowed per cell (default 3600)")
     parser.add_argument("--json", type=Path,
                         help="also write the measurements to this JSON file")
+    parser.add_argument("--update-timings", action="store_true",
+                        help="store the times in book/timings.yml for the book")
     args = parser.parse_args(argv)
     if args.quick:
         args.quick_mode = True
@@ -116,6 +132,20 @@ def cell_seconds(cell) -> float:
     return (end - start).total_seconds()
 
 
+def update_timings(rows: list[dict], mode: str, path: Path = TIMINGS) -> None:
+    """Store each chapter's wall time and device as <mode>_seconds, <mode>_device."""
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    chapters = (data or {}).get("chapters") or {}
+    for row in rows:
+        if row["error"]:
+            continue
+        entry = chapters.setdefault(row["chapter"], {})
+        entry[f"{mode}_seconds"] = round(row["wall_seconds"])
+        entry[f"{mode}_device"] = ", ".join(row["devices"]) or "unknown device"
+    path.write_text(TIMINGS_HEADER + yaml.safe_dump(
+        {"chapters": dict(sorted(chapters.items()))}, sort_keys=False, width=88))
+
+
 def budget_line(passed: bool, text: str) -> str:
     return f"{'PASS' if passed else 'FAIL'}  {text}"
 
@@ -177,6 +207,9 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(
             {"mode": mode, "device": device, "chapters": rows}, indent=1))
+    if args.update_timings:
+        update_timings(rows, mode)
+        print(f"Times written to {TIMINGS.relative_to(ROOT)}.")
     return 1 if any(row["error"] for row in rows) else 0
 
 

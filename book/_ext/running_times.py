@@ -3,8 +3,9 @@
 Every chapter page gets a note under its introduction (measured times in full
 and quick mode, and what to change for a faster run), and the directive
 `running-times` renders the table of all chapters (book/setup.md). The numbers
-are measured with tools/time_chapters.py, which writes book/timings.yml; a
-chapter without numbers says "not measured yet". No number is ever made up here.
+are measured with benchmarks/chapter_times.py --update-timings, which writes
+book/timings.yml; a chapter without numbers says "not measured yet". No number
+is ever made up here.
 """
 
 from __future__ import annotations
