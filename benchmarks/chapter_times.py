@@ -116,6 +116,7 @@ def run_chapter(path: Path, quick: bool, timeout: int) -> dict:
         "chapter": path.stem, "wall_seconds": wall,
         "train_seconds": sum(train.values()) if train else None,
         "train_keys": sorted(train), "devices": sorted(devices), "error": error,
+        "results": results,
         "slowest_cell": {"index": slowest, "seconds": cells[slowest],
                          "first_line": first_line[0][:60]},
     }
