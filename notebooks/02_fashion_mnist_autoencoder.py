@@ -335,7 +335,7 @@ def reconstruction_strip(model, images):
 
 # %% [markdown]
 # Training the full 100 epochs twice would take too long on a laptop CPU (the
-# `fit` run alone took eight to nine minutes on two shared cores), so the loop
+# `fit` run alone took about five minutes on two cores), so the loop
 # runs for fewer epochs, 10 in full mode; the `fit` run below goes the whole
 # 100, and we compare the two at the same epoch. The loop prints a short report
 # about ten times.
@@ -373,11 +373,15 @@ print("traces of train_step:", train_step.experimental_get_tracing_count())
 # %% [markdown]
 # ## Training with `fit`
 #
-# Now the same model, loss, optimizer and batch size through `fit` (called by
-# the course's `helpers.train`, which adds a short progress bar), starting from
-# the same initial weights. Two callbacks come along: Keras' `TensorBoard`
-# callback writes the losses, and a small callback keeps the reconstructions of
-# ten test images at a few epochs, and logs them for TensorBoard too.
+# Now the same model, loss, optimizer and batch size through `fit`, starting
+# from the same initial weights. The course's `helpers.train` calls `fit` for
+# us: it adds a short progress bar, and feeds `fit` batches gathered from
+# tensors held in memory, in a new order every epoch, which is faster on a
+# small CPU than `fit`'s own pipeline for NumPy arrays (`benchmarks/README.md`
+# in the repository has the measurements). Two callbacks come along: Keras'
+# `TensorBoard` callback writes the losses, and a small callback keeps the
+# reconstructions of ten test images at a few epochs, and logs them for
+# TensorBoard too.
 
 # %%
 fit_autoencoder = Autoencoder(latent_dim, name="fit_autoencoder")
@@ -442,13 +446,13 @@ plt.show()
 
 # %% [markdown]
 # The two runs start from the same weights and compute the same updates; only
-# the order in which the mini-batches arrive differs, because `fit` shuffles
-# with its own random numbers. How far apart can that put them? We measured it
-# beforehand on this CPU: five 10-epoch runs of this model that differed only
-# in their random numbers (initial weights, shuffling) ended within 0.0013 of
-# each other in test loss, and from the fourth epoch on were never more than
-# 0.003 apart. So we call the two ways in agreement when their test losses
-# after the same number of epochs differ by at most 0.003.
+# the order in which the mini-batches arrive differs, because `helpers.train`
+# shuffles with its own random numbers. How far apart can that put them? We
+# measured it beforehand on this CPU: five 10-epoch runs of this model that
+# differed only in their random numbers (initial weights, shuffling) ended
+# within 0.0013 of each other in test loss, and from the fourth epoch on were
+# never more than 0.003 apart. So we call the two ways in agreement when their
+# test losses after the same number of epochs differ by at most 0.003.
 
 # %%
 agreement_tolerance = 0.003

@@ -342,6 +342,44 @@ def _use_fast_path(model) -> None:
     model.train_function = model.test_function = model.predict_function = None
 
 
+def _batches(x, y, batch_size: int, shuffle: bool):
+    """Batches gathered from tensors held in memory, in a new order each epoch."""
+    import tensorflow as tf
+
+    arrays = list(x) if isinstance(x, (tuple, list)) else [x]
+    num_inputs = len(arrays)
+    # An autoencoder's targets are its inputs: gather each batch once, use it twice.
+    separate_targets = y is not None and y is not x
+    if separate_targets:
+        arrays.append(y)
+    # Floating-point arrays become Keras' float type, as fit() does with arrays.
+    tensors = [
+        tf.convert_to_tensor(array.astype(keras.backend.floatx(), copy=False)
+                             if np.issubdtype(array.dtype, np.floating) else array)
+        for array in arrays
+    ]
+
+    def gather(index):
+        batch = [tf.gather(tensor, index) for tensor in tensors]
+        inputs = tuple(batch[:num_inputs]) if isinstance(x, (tuple, list)) else batch[0]
+        if y is None:
+            return (inputs,)
+        return inputs, (batch[-1] if separate_targets else inputs)
+
+    indices = tf.data.Dataset.range(len(arrays[0]))
+    if shuffle:
+        # Seeded from NumPy's global generator, which helpers.setup seeds.
+        indices = indices.shuffle(len(arrays[0]), seed=int(np.random.randint(2**31)),
+                                  reshuffle_each_iteration=True)
+    # Gather in the training step's own thread: on two cores, a background thread
+    # that prepares batches slows the step more than it saves.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.experimental_optimization.map_parallelization = False
+    options.experimental_optimization.inject_prefetch = False
+    return indices.batch(batch_size).map(gather).with_options(options)
+
+
 def train(model, x, y=None, *, num_epochs: int, batch_size: int,
           validation_data=None, callbacks=(), shuffle: bool = True):
     """Fit a compiled model with a short progress bar; return its History."""
@@ -349,17 +387,29 @@ def train(model, x, y=None, *, num_epochs: int, batch_size: int,
         raise ValueError("train() needs a compiled model: call model.compile() first")
     num_epochs = _check_positive(num_epochs, "num_epochs")
     batch_size = _check_positive(batch_size, "batch_size")
-    x_len = len(x) if not isinstance(x, (tuple, list)) else len(x[0])
+    x_arrays = list(x) if isinstance(x, (tuple, list)) else [x]
+    all_arrays = x_arrays if y is None else [*x_arrays, y]
+    if not all(isinstance(array, np.ndarray) for array in all_arrays):
+        raise TypeError(
+            "train() expects NumPy arrays for x and y (a tuple of arrays for a model "
+            "with several inputs); convert tensors with keras.ops.convert_to_numpy"
+        )
+    x_len = len(x_arrays[0])
+    if x_len == 0:
+        raise ValueError("x has no examples: train() needs at least one")
+    if any(len(a) != x_len for a in x_arrays):
+        raise ValueError("the arrays in x must all have the same number of examples")
     if y is not None and len(y) != x_len:
         raise ValueError(f"x has {x_len} examples but y has {len(y)}")
     all_callbacks = [keras.callbacks.TerminateOnNaN(), ProgressBar(num_epochs),
                      *callbacks]
     _use_fast_path(model)
     start = time.perf_counter()
+    # The batches come shuffled already; fit's own shuffle does not apply to them.
     history = model.fit(
-        x, y, epochs=num_epochs, batch_size=batch_size,
-        validation_data=validation_data, callbacks=all_callbacks,
-        shuffle=shuffle, verbose=0,
+        _batches(x, y, batch_size, shuffle), epochs=num_epochs,
+        validation_data=validation_data, callbacks=all_callbacks, shuffle=False,
+        verbose=0,
     )
     history.train_seconds = time.perf_counter() - start
     last_loss = history.history["loss"][-1]

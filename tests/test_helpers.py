@@ -245,26 +245,74 @@ def test_train_stops_with_a_clear_error_on_nan(helpers):
         helpers.train(model, x, x, num_epochs=5, batch_size=16)
 
 
-def test_train_runs_many_steps_per_call_with_the_same_numbers_as_fit(helpers):
-    helpers.setup(seed=0)
+def epoch_of(dataset):
+    return [tuple(np.asarray(part) for part in batch) for batch in dataset]
+
+
+def test_batches_cover_every_example_once_per_epoch_in_a_new_order(helpers):
+    np.random.seed(0)
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    dataset = helpers._batches(x, x, batch_size=4, shuffle=True)
+    first, second = epoch_of(dataset), epoch_of(dataset)
+    for epoch in (first, second):
+        assert [len(inputs) for inputs, _ in epoch] == [4, 4, 2]
+        seen = np.concatenate([inputs for inputs, _ in epoch])[:, 0]
+        assert sorted(seen) == list(range(10))
+        for inputs, targets in epoch:
+            np.testing.assert_array_equal(inputs, targets)
+    assert not np.array_equal(np.concatenate([b[0] for b in first]),
+                              np.concatenate([b[0] for b in second]))
+    in_order = epoch_of(helpers._batches(x, x, batch_size=4, shuffle=False))
+    assert np.concatenate([b[0] for b in in_order])[:, 0].tolist() == list(range(10))
+
+
+def test_batches_keep_inputs_and_targets_together(helpers):
+    np.random.seed(0)
+    x = np.arange(12, dtype="float32").reshape(6, 2)
+    labels = np.arange(6) * 10
+    for inputs, targets in epoch_of(helpers._batches(x, labels, 4, shuffle=True)):
+        np.testing.assert_array_equal(inputs[:, 0] * 5, targets)
+    for (only_inputs,) in epoch_of(helpers._batches(x, None, 4, shuffle=True)):
+        assert only_inputs.shape[1:] == (2,)
+    for batch in helpers._batches((x, labels), None, 4, shuffle=True):
+        ((images, batch_labels),) = batch
+        np.testing.assert_array_equal(np.asarray(images)[:, 0] * 5, batch_labels)
+
+
+def test_train_is_repeatable_and_matches_fit_on_the_same_batches(helpers):
     x = np.random.default_rng(0).normal(size=(300, 8)).astype("float32")
     weights = []
-    for through_helpers in (True, False):
-        keras.utils.set_random_seed(0)
+    for way in ("helpers", "helpers", "helpers in order", "fit in order"):
+        helpers.setup(seed=0)
         model = tiny_autoencoder()
         model.compile(optimizer="adam", loss="mse")
-        if through_helpers:
-            helpers.train(model, x, x, num_epochs=3, batch_size=16)
-            assert model.steps_per_execution == helpers.STEPS_PER_EXECUTION
+        if way == "fit in order":
+            model.fit(x, x, epochs=3, batch_size=16, shuffle=False, verbose=0)
         else:
-            model.fit(x, x, epochs=3, batch_size=16, verbose=0)
+            helpers.train(model, x, x, num_epochs=3, batch_size=16,
+                          shuffle=way == "helpers")
+            assert model.steps_per_execution == helpers.STEPS_PER_EXECUTION
         weights.append(model.get_weights())
-    for ours, plain in zip(*weights):
-        np.testing.assert_array_equal(ours, plain)
+    shuffled, again, in_order, fit_in_order = weights
+    for ours, theirs in [*zip(shuffled, again), *zip(in_order, fit_in_order)]:
+        np.testing.assert_array_equal(ours, theirs)
+    assert not np.array_equal(shuffled[0], in_order[0]), "shuffling changes nothing"
     model = tiny_autoencoder()
     model.compile(optimizer="adam", loss="mse", steps_per_execution=4)
     helpers.train(model, x, x, num_epochs=1, batch_size=16)
     assert model.steps_per_execution == 4, "a chapter's own choice is kept"
+
+
+def test_train_asks_for_numpy_arrays(helpers):
+    model = tiny_autoencoder()
+    model.compile(optimizer="adam", loss="mse")
+    x = np.zeros((10, 8), dtype="float32")
+    with pytest.raises(TypeError, match="expects NumPy arrays"):
+        helpers.train(model, x.tolist(), x, num_epochs=1, batch_size=2)
+    with pytest.raises(ValueError, match="same number of examples"):
+        helpers.train(model, (x, x[:5]), None, num_epochs=1, batch_size=2)
+    with pytest.raises(ValueError, match="no examples"):
+        helpers.train(model, x[:0], x[:0], num_epochs=1, batch_size=2)
 
 
 # --------------------------------------------------------------- figures
