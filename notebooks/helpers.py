@@ -353,11 +353,13 @@ def _batches(x, y, batch_size: int, shuffle: bool):
     if separate_targets:
         arrays.append(y)
     # Floating-point arrays become Keras' float type, as fit() does with arrays.
-    tensors = [
-        tf.convert_to_tensor(array.astype(keras.backend.floatx(), copy=False)
-                             if np.issubdtype(array.dtype, np.floating) else array)
-        for array in arrays
-    ]
+    # They stay in host memory, where tf.data runs, even when a GPU is present.
+    with tf.device("/CPU:0"):
+        tensors = [
+            tf.convert_to_tensor(array.astype(keras.backend.floatx(), copy=False)
+                                 if np.issubdtype(array.dtype, np.floating) else array)
+            for array in arrays
+        ]
 
     def gather(index):
         batch = [tf.gather(tensor, index) for tensor in tensors]
