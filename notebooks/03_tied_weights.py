@@ -405,7 +405,8 @@ deep_tied_model = keras.Model(deep_inputs, x, name="deep_tied")
 deep_tied_model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
 # The blog post trains 30 epochs in batches of 20; larger batches and fewer
 # epochs keep this exercise short.
-helpers.train(deep_tied_model, x_train - mean_image, x_train - mean_image,
+x_train_centered = x_train - mean_image
+helpers.train(deep_tied_model, x_train_centered, x_train_centered,
               num_epochs=helpers.per_mode(full=5, quick=2), batch_size=128)
 deep_reconstructions = deep_tied_model.predict(x_test - mean_image, verbose=0)
 deep_tied_mse = float(np.mean((deep_reconstructions + mean_image - x_test) ** 2))
