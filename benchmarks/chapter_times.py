@@ -12,6 +12,7 @@ status 1).
     python benchmarks/chapter_times.py --quick    # quick mode, as CI runs them
     python benchmarks/chapter_times.py notebooks/01_linear_autoencoder_pca.ipynb
     python benchmarks/chapter_times.py --quick --update-timings   # for the book
+    python benchmarks/chapter_times.py --save-notebooks /tmp/run  # keep outputs
 
 With --update-timings, each chapter that ran without error gets its wall time
 and device stored in book/timings.yml, which the book shows on every chapter
@@ -66,6 +67,8 @@ def parse_args(argv=None):
                         help="also write the measurements to this JSON file")
     parser.add_argument("--update-timings", action="store_true",
                         help="store the times in book/timings.yml for the book")
+    parser.add_argument("--save-notebooks", type=Path, metavar="FOLDER",
+                        help="write each executed notebook, outputs included, here")
     args = parser.parse_args(argv)
     if args.quick:
         args.quick_mode = True
@@ -80,7 +83,7 @@ def all_chapters() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_chapter(path: Path, quick: bool, timeout: int) -> dict:
+def run_chapter(path: Path, quick: bool, timeout: int, save_to=None) -> dict:
     """Execute one notebook in a fresh kernel; return its times and results."""
     notebook = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as folder:
@@ -105,6 +108,9 @@ def run_chapter(path: Path, quick: bool, timeout: int) -> dict:
             plain = re.sub(r"\x1b\[[0-9;]*m", "", str(failure))  # No colours.
             error = plain.strip().splitlines()[-1][:200]
         wall = time.perf_counter() - start
+        if save_to is not None:
+            save_to.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, save_to / path.name)
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
     cells = [cell_seconds(cell) for cell in notebook.cells]
     slowest = max(range(len(cells)), key=lambda index: cells[index])
@@ -163,7 +169,7 @@ def main(argv=None) -> int:
           "each (wall time includes starting the kernel).", flush=True)
     rows = []
     for path in chapters:
-        row = run_chapter(path, args.quick_mode, args.timeout)
+        row = run_chapter(path, args.quick_mode, args.timeout, args.save_notebooks)
         rows.append(row)
         status = f"FAILED: {row['error']}" if row["error"] else "ok"
         print(f"  {row['chapter']}: {row['wall_seconds']:.1f} s ({status})",

@@ -45,7 +45,6 @@ if not os.path.exists("helpers.py"):
     urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
 
 # %%
-import logging
 import time
 
 import keras
@@ -57,9 +56,6 @@ from matplotlib.patches import Patch, Rectangle
 import helpers
 
 helpers.setup(seed=42)
-# Training many small models makes TensorFlow warn that it traces its
-# functions often; that is expected here, so we hide the warning.
-logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 # %% [markdown]
 # ## Data

@@ -46,7 +46,6 @@ if not os.path.exists("helpers.py"):
     urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
 
 # %%
-import logging
 import tempfile
 from pathlib import Path
 
@@ -58,9 +57,6 @@ from keras import layers, ops
 import helpers
 
 helpers.setup(seed=42)
-# Training many small models makes TensorFlow warn that it traces its
-# functions often; that is expected here, so we hide the warning.
-logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 # %% [markdown]
 # ## Data
@@ -187,24 +183,9 @@ dropout_history = helpers.train(dropout_autoencoder, x_train, x_train,
 # (x_i - \hat x_i)^2} \quad \text{dB}.
 # $$
 #
-# Higher is better; every halving of the squared error adds about 3 dB. We
-# compute it image by image and average over the test set.
-
-# %% tags=["definition"]
-def psnr(clean, images, max_value=1.0):
-    """Mean PSNR in dB of a batch of images against their clean versions."""
-    clean = np.asarray(clean, dtype="float64")
-    images = np.asarray(images, dtype="float64")
-    if clean.shape != images.shape:
-        raise ValueError(
-            f"psnr needs two arrays of the same shape, got {clean.shape} and "
-            f"{images.shape}"
-        )
-    if clean.ndim < 2 or len(clean) == 0:
-        raise ValueError(f"psnr needs a batch of images (N, ...), got {clean.shape}")
-    squared_error = np.mean((clean - images) ** 2, axis=tuple(range(1, clean.ndim)))
-    with np.errstate(divide="ignore"):  # identical images: infinite PSNR
-        return float(np.mean(10 * np.log10(max_value**2 / squared_error)))
+# Higher is better; every halving of the squared error adds about 3 dB.
+# `helpers.psnr` computes it image by image and averages over the batch; the
+# next chapters measure their denoisers with it too.
 
 
 # %% [markdown]
@@ -223,9 +204,10 @@ denoisers = {"plain": plain_autoencoder, "Gaussian": gaussian_autoencoder,
              "dropout": dropout_autoencoder}
 psnr_table = {}
 for sigma in test_sigmas:
-    psnr_table[sigma] = {"noisy": psnr(x_test, np.clip(noisy_test[sigma], 0, 1))}
+    psnr_table[sigma] = {
+        "noisy": helpers.psnr(x_test, np.clip(noisy_test[sigma], 0, 1))}
     for name, model in denoisers.items():
-        psnr_table[sigma][name] = psnr(
+        psnr_table[sigma][name] = helpers.psnr(
             x_test, outputs_of(model, noisy_test[sigma]))
 print("PSNR (dB) on the test set; columns: the noisy input, then each model's "
       "output")
@@ -265,9 +247,9 @@ helpers.show_images(
 # %%
 mask = noise_rng.random(size=x_test.shape) >= drop_rate
 masked_test = (x_test * mask).astype("float32")
-masked_psnr = {"masked": psnr(x_test, masked_test)}
+masked_psnr = {"masked": helpers.psnr(x_test, masked_test)}
 for name, model in denoisers.items():
-    masked_psnr[name] = psnr(
+    masked_psnr[name] = helpers.psnr(
         x_test, outputs_of(model, masked_test / (1 - drop_rate)))
 print("PSNR (dB) with 30 % of the pixels missing:",
       ", ".join(f"{name} {value:.2f}" for name, value in masked_psnr.items()))
@@ -704,9 +686,9 @@ psnr_by_sigma, noisy_psnr_by_sigma = {}, {}
 for sigma in sweep_sigmas:
     noisy_images = x_test + sigma * sweep_rng.normal(size=x_test.shape).astype(
         "float32")
-    noisy_psnr_by_sigma[sigma] = psnr(x_test, np.clip(noisy_images, 0, 1))
-    psnr_by_sigma[sigma] = psnr(x_test,
-                                outputs_of(gaussian_autoencoder, noisy_images))
+    noisy_psnr_by_sigma[sigma] = helpers.psnr(x_test, np.clip(noisy_images, 0, 1))
+    psnr_by_sigma[sigma] = helpers.psnr(
+        x_test, outputs_of(gaussian_autoencoder, noisy_images))
 fig, axis = plt.subplots(figsize=(6, 3.5))
 axis.plot(sweep_sigmas, list(noisy_psnr_by_sigma.values()), "o-", label="noisy")
 axis.plot(sweep_sigmas, list(psnr_by_sigma.values()), "o-", label="denoised")

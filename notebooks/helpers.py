@@ -7,6 +7,7 @@ a chapter that introduces a building block shows that block's code itself.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -84,6 +85,9 @@ def setup(seed: int = 42) -> None:
     import tensorflow as tf
 
     keras.utils.set_random_seed(int(seed))
+    # Chapters that train many small models make TensorFlow warn that it traces
+    # its functions often; that is expected, so only its errors are shown.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     # Deterministic kernels make two runs of a chapter print the same numbers.
     tf.config.experimental.enable_op_determinism()
     print(
@@ -286,6 +290,22 @@ def pca_reconstruct(x_fit, x, num_components: int) -> np.ndarray:
         )
     pca = PCA(n_components=num_components, svd_solver="full").fit(x_fit)
     return pca.inverse_transform(pca.transform(x)).astype(x.dtype)
+
+
+def psnr(clean, images, max_value=1.0) -> float:
+    """Mean PSNR in dB of a batch of images against their clean versions."""
+    clean = np.asarray(clean, dtype="float64")
+    images = np.asarray(images, dtype="float64")
+    if clean.shape != images.shape:
+        raise ValueError(
+            f"psnr needs two arrays of the same shape, got {clean.shape} and "
+            f"{images.shape}"
+        )
+    if clean.ndim < 2 or len(clean) == 0:
+        raise ValueError(f"psnr needs a batch of images (N, ...), got {clean.shape}")
+    squared_error = np.mean((clean - images) ** 2, axis=tuple(range(1, clean.ndim)))
+    with np.errstate(divide="ignore"):  # identical images: infinite PSNR
+        return float(np.mean(10 * np.log10(max_value**2 / squared_error)))
 
 
 # --------------------------------------------------------------------- training

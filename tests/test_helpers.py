@@ -428,3 +428,20 @@ def test_results_path_has_a_default_per_mode(helpers, monkeypatch):
     assert helpers.results_path().name == "full.json"
     monkeypatch.setenv("AE_BOOK_QUICK", "1")
     assert helpers.results_path().name == "quick.json"
+
+
+def test_psnr_against_a_hand_computation(helpers):
+    psnr = helpers.psnr
+    clean = np.zeros((2, 4, 4))
+    images = np.stack([np.full((4, 4), 0.1), np.full((4, 4), 0.01)])
+    # Squared errors 0.01 and 0.0001: 20 dB and 40 dB, 30 dB on average.
+    assert psnr(clean, images) == pytest.approx(30.0)
+    assert psnr(clean * 255, images * 255, max_value=255) == pytest.approx(30.0)
+    assert psnr(clean, clean) == math.inf
+
+
+@pytest.mark.parametrize("shapes", [((3, 784), (3, 28, 28)), ((2, 4), (3, 4)),
+                                    ((4,), (4,))])
+def test_psnr_rejects_mismatched_or_unbatched_shapes(helpers, shapes):
+    with pytest.raises(ValueError, match="shape|batch"):
+        helpers.psnr(np.zeros(shapes[0]), np.zeros(shapes[1]))
