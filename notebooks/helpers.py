@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 QUICK_ENV = "AE_BOOK_QUICK"
 RESULTS_ENV = "AE_BOOK_RESULTS"
@@ -522,6 +523,7 @@ def plot_history(history, *, keys=None, title: str = "Training curve",
         axis.plot(epochs, logs[key], marker="o" if len(epochs) < 15 else None,
                   label=key)
     axis.set(title=title, xlabel="epoch", ylabel=ylabel)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     if logy:
         axis.set_yscale("log")
     axis.grid(alpha=0.3)

@@ -329,6 +329,8 @@ def test_figures_have_titles(helpers, no_plots):
               for fig in no_plots]
     assert all(titles), titles
     assert no_plots[3].axes[0].get_xlabel() == "epoch"
+    ticks = no_plots[3].axes[0].get_xticks()
+    assert np.array_equal(ticks, np.round(ticks)), f"epochs are whole: {ticks}"
 
 
 def test_image_labels_stay_clear_of_the_title(helpers, no_plots):
