@@ -624,7 +624,7 @@ test_codings = {
     "plain autoencoder": ops.convert_to_numpy(plain_encoder(x_test)),
     "VAE (sampled codings)": ops.convert_to_numpy(vae_encoder(x_test)[2]),
 }
-fig, axes = plt.subplots(1, 4, figsize=(15, 4))
+fig, axes = plt.subplots(1, 4, figsize=(15, 4), layout="constrained")
 axes[0].scatter(test_prior_samples[:, 0], test_prior_samples[:, 1], c="grey", s=4)
 axes[0].set(title="prior N(0, I)", xlabel="coding 1", ylabel="coding 2")
 for axis, (name, codings) in zip(axes[1:], test_codings.items()):
