@@ -995,7 +995,7 @@ elbo_scores = reconstruction_nats / num_samples + ops.convert_to_numpy(test_kl)
 elbo_auc = roc_auc_score(test_is_novel, elbo_scores)
 print(f"ROC-AUC for bags: negative ELBO {elbo_auc:.3f}, autoencoder's squared "
       f"error {test_auc['autoencoder'][shown_row]:.3f}")
-# Compare the two AUCs before trusting the ELBO. In our full-mode run it fell
+# Compare the two AUCs before trusting the ELBO. In full mode it fell
 # below 0.5: the VAE found the bags *more* likely than the garments it was
 # trained on. A likelihood rewards images that are easy to model, large even
 # areas for instance, whatever they show; deep generative models are known to
