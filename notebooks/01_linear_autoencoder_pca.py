@@ -189,7 +189,7 @@ print(f"principal angles: {np.round(angles_deg, 4)} degrees")
 print(f"reconstruction MSE: autoencoder {ae_mse:.6f}, PCA {pca_mse:.6f}, "
       f"ratio {ae_mse / pca_mse:.4f} (predicting the mean: {mean_mse:.4f})")
 
-# %%
+# %% tags=["remove-cell"]
 helpers.record("linear_pca/principal_angle_deg", float(angles_deg.max()))
 helpers.record("linear_pca/mse_ratio", ae_mse / pca_mse)
 helpers.record("linear_pca/ae_mse", ae_mse)
@@ -202,7 +202,7 @@ helpers.record("linear_pca/pca_mse", pca_mse)
 # cut short, so we only check that the autoencoder learned something: it must
 # beat the trivial reconstruction that predicts the mean point.
 
-# %%
+# %% tags=["hide-input"]
 assert ae_mse < 0.5 * mean_mse, "the autoencoder did not learn the plane"
 assert history.history["loss"][-1] < history.history["loss"][0]
 if not helpers.is_quick():
@@ -297,7 +297,7 @@ axis.set(title="Principal angles between the autoencoder's and PCA's subspaces",
          xlabel="angle index (sorted)", ylabel="angle (degrees)")
 plt.show()
 
-# %%
+# %% tags=["hide-input"]
 helpers.record("linear_pca/fashion_mse_ratio", fashion_ae_mse / fashion_pca_mse)
 helpers.record("linear_pca/fashion_ae_test_mse", fashion_ae_mse)
 helpers.record("linear_pca/fashion_pca20_test_mse", fashion_pca_mse)
@@ -345,7 +345,7 @@ if not helpers.is_quick():
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 tanh_inputs = keras.Input(shape=(3,))
 tanh_codings = layers.Dense(2, activation="tanh")(tanh_inputs)
 tanh_autoencoder = keras.Model(tanh_inputs, layers.Dense(3)(tanh_codings))
@@ -375,7 +375,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 basis, _ = np.linalg.qr(decoder_kernel.T)  # orthonormal columns spanning the plane
 ae_projector = basis @ basis.T
 pca_projector = pca.components_.T @ pca.components_
@@ -397,7 +397,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 _, singular_values, v_transposed = np.linalg.svd(x_data - x_data.mean(axis=0))
 svd_components = v_transposed[:2]
 print("singular values:", singular_values.round(2))
@@ -417,7 +417,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 4.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 errors_per_image = np.mean((ae_test - x_test) ** 2, axis=1)
 worst_indices = np.argsort(errors_per_image)[-10:][::-1]
 helpers.show_images(

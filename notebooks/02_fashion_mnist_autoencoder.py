@@ -461,7 +461,7 @@ loop_fit_gap = abs(loop_test_losses[-1] - fit_loss_at_loop_end)
 print(f"test loss after {loop_epochs} epochs: loop {loop_test_losses[-1]:.4f}, "
       f"fit {fit_loss_at_loop_end:.4f}, gap {loop_fit_gap:.4f}")
 
-# %%
+# %% tags=["hide-input"]
 assert loop_test_losses[-1] < loop_test_losses[0], "the loop did not learn"
 if not helpers.is_quick():
     assert loop_fit_gap <= agreement_tolerance, f"gap {loop_fit_gap:.4f}"
@@ -519,7 +519,7 @@ helpers.show_images(
           "(bottom)",
 )
 
-# %%
+# %% tags=["remove-cell"]
 helpers.record("fashion_ae/test_mse", test_mse)
 helpers.record("fashion_ae/test_bce", test_bce)
 helpers.record("fashion_ae/pca20_test_mse", pca_mse)
@@ -532,7 +532,7 @@ helpers.record("fashion_ae/train_seconds", loop_seconds + history.train_seconds)
 # below PCA's 0.019. In quick mode the model is barely trained, so we only check
 # that it learned something: it must beat the mean image.
 
-# %%
+# %% tags=["hide-input"]
 assert test_mse < mean_image_mse, "no better than the mean image"
 assert history.history["loss"][-1] < history.history["loss"][0]
 if not helpers.is_quick():
@@ -669,7 +669,7 @@ print("test codings:", test_codings.shape,
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 train_codings = ops.convert_to_numpy(fit_autoencoder.encoder(x_train))
 # Linear discriminant analysis: a linear classifier that fits in closed form.
 classifier = LinearDiscriminantAnalysis().fit(train_codings, y_train)
@@ -690,7 +690,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 distances = np.linalg.norm(test_codings - test_codings[0], axis=1)
 neighbour_indices = np.argsort(distances)[1:6]
 helpers.show_images(
@@ -713,7 +713,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 weights = np.linspace(0, 1, 8)[:, None]
 line = (1 - weights) * test_codings[0] + weights * test_codings[1]
 interpolated_images = ops.convert_to_numpy(

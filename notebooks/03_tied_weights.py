@@ -298,7 +298,7 @@ helpers.show_images(
 # penalty is why both models reconstruct less sharply than chapter 2's model,
 # although they have 150 codings instead of 20. Exercise 4 weakens it.
 
-# %%
+# %% tags=["remove-cell"]
 helpers.record("tied/test_mse", tied_mse)
 helpers.record("tied/untied_test_mse", untied_mse)
 helpers.record("tied/params", tied_model.count_params())
@@ -311,7 +311,7 @@ helpers.record("tied/train_seconds",
 # untied model's, with about half the parameters. In quick mode we check that
 # both models learned something: they must beat the mean image.
 
-# %%
+# %% tags=["hide-input"]
 assert tied_model.count_params() < 0.51 * untied_model.count_params()
 assert tied_mse < mean_image_mse and untied_mse < mean_image_mse
 if not helpers.is_quick():
@@ -340,7 +340,7 @@ print("output layer tied to the loaded hidden1:",
       loaded_output.tied_to is loaded_model.get_layer("hidden1"))
 print("trainable variables after loading:", len(loaded_model.trainable_variables))
 
-# %%
+# %% tags=["hide-input"]
 assert largest_difference == 0.0
 assert loaded_output.tied_to is loaded_model.get_layer("hidden1")
 assert loaded_model.get_layer("hidden3").tied_to is loaded_model.get_layer("hidden2")
@@ -391,7 +391,7 @@ assert len(loaded_model.trainable_variables) == 6
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 mean_image = x_train.mean(axis=0)
 deep_inputs = keras.Input(shape=(784,))
 x = deep_inputs
@@ -430,7 +430,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 penalty_by_hand = 0.0005 * sum(
     float(np.sum(ops.convert_to_numpy(tied_model.get_layer(name).kernel) ** 2))
     for name in ("hidden1", "hidden2")
@@ -451,7 +451,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 codings_input = keras.Input(shape=(150,))
 decoder_outputs = tied_model.get_layer("outputs")(
     tied_model.get_layer("hidden3")(codings_input)
@@ -481,7 +481,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 4.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 weak_penalty = keras.regularizers.L2(1e-5)
 weak_inputs = keras.Input(shape=(784,))
 weak_hidden1 = layers.Dense(300, activation="elu", kernel_initializer="he_normal",

@@ -389,7 +389,7 @@ plt.show()
 # a tool for very deep stacks, or for training one piece at a time when memory
 # is short.
 
-# %%
+# %% tags=["hide-input"]
 stacked_seconds = (phase1_history.train_seconds + phase2_history.train_seconds
                    + finetuned_seconds + end_to_end_seconds)
 helpers.record("stacked/phasewise_test_mse", comparison_mse["phase-wise only"])
@@ -601,7 +601,7 @@ plt.show()
 # training from scratch is unstable; it is not a free gain, and a fair
 # comparison trains the scratch model just as carefully.
 
-# %%
+# %% tags=["hide-input"]
 accuracy_pretrained = float(np.mean(accuracies["pretrained, fine-tuned"]))
 accuracy_scratch = float(np.mean(accuracies["from scratch"]))
 helpers.record("pretraining/num_labels", 10 * labels_per_class)
@@ -675,7 +675,7 @@ if not helpers.is_quick():
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 no_penalty_stack, no_penalty_models, _ = train_stack(
     0, 0, helpers.per_mode(full=2, quick=1), l2=0.0)
 no_penalty_mse = reconstruction_mse(no_penalty_models["autoencoder"])
@@ -699,7 +699,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 cached_inputs = keras.Input(shape=(300,), name="hidden1_outputs")
 cached_codings = layers.Dense(150, activation="elu",
                               kernel_initializer="he_normal")(cached_inputs)
@@ -729,7 +729,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 pretrained_predictions = np.argmax(outputs_of(pretrained_classifier, x_test), 1)
 scratch_predictions = np.argmax(outputs_of(scratch_classifier, x_test), 1)
 per_class_gain = np.array([

@@ -271,7 +271,7 @@ helpers.show_images(
 # denoiser gains at least 5 dB at $\sigma = 0.3$ and beats the plain
 # autoencoder at both noise levels; in quick mode, that it removes noise at all.
 
-# %%
+# %% tags=["hide-input"]
 psnr_noisy, psnr_denoised = psnr_table[0.3]["noisy"], psnr_table[0.3]["Gaussian"]
 helpers.record("denoising/psnr_noisy_db", psnr_noisy)
 helpers.record("denoising/psnr_denoised_db", psnr_denoised)
@@ -373,7 +373,7 @@ sparse_history = helpers.train(sparse_autoencoder, x_train, x_train,
 # reports it inside the loss. Saving to a `.keras` file and loading it back
 # gives the same model, penalty included:
 
-# %%
+# %% tags=["hide-input"]
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "kl_sparse.keras"
     sparse_autoencoder.save(path)
@@ -471,7 +471,7 @@ plt.show()
 # sparse codings lies within 0.02 of the target; in quick mode, that both
 # penalties lowered it.
 
-# %%
+# %% tags=["hide-input"]
 sparse_mean = float(activations["KL sparse"].mean())
 helpers.record("sparse/mean_activation", sparse_mean)
 helpers.record("sparse/target", sparsity_target)
@@ -560,7 +560,7 @@ helpers.show_features(
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 class ContractiveCodings(layers.Layer):
     """Sigmoid codings plus weight * mean squared Frobenius norm of the Jacobian."""
 
@@ -621,7 +621,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 unit_means = activations["KL sparse"].mean(axis=0)
 units_near_target = int(np.sum(np.abs(unit_means - sparsity_target) <= 0.05))
 l1_unit_means = activations["L1 sparse"].mean(axis=0)
@@ -647,7 +647,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 def psnr_per_image(clean, images):
     """PSNR in dB of each image against its clean version."""
     return 10 * np.log10(1.0 / np.mean((clean - images) ** 2, axis=1))
@@ -679,7 +679,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 4.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 sweep_sigmas = np.round(np.arange(0.1, 0.81, 0.1), 1)
 sweep_rng = np.random.default_rng(1)
 psnr_by_sigma, noisy_psnr_by_sigma = {}, {}

@@ -594,7 +594,7 @@ helpers.record("vae/data_source", data_source)
 # ELBO, the latent term is positive (the codings carry information), and the
 # model beats the independent-pixel baseline by a wide margin.
 
-# %%
+# %% tags=["hide-input"]
 assert np.isfinite(test_neg_elbo) and np.isfinite(test_nll_iw)
 assert history.history["loss"][-1] < history.history["loss"][0], "no learning"
 if not helpers.is_quick():
@@ -652,7 +652,7 @@ axis.set(title="Digits decoded from a grid over the 2-D coding space",
          xlabel="coding 1", ylabel="coding 2")
 plt.show()
 
-# %%
+# %% tags=["hide-input"]
 test_metrics_2d = vae_2d.evaluate(x_test_binary, batch_size=500, verbose=0,
                                   return_dict=True)
 print(f"test negative ELBO with 2 codings: {test_metrics_2d['loss']:.2f} nats "
@@ -780,7 +780,7 @@ helpers.show_images(plain_samples, title="Plain autoencoder: decoded from N(0, I
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 beta_vae = VAE(build_encoder(latent_dim, seed=11), build_decoder(latent_dim),
                beta=4.0, seed=12, name="beta_vae")
 beta_vae.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3))
@@ -807,7 +807,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 def build_conditional_parts(latent_dim, seed):
     images = keras.Input(shape=(784,), name="pixels")
     labels = keras.Input(shape=(10,), name="one_hot_label")
@@ -876,7 +876,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 nll_by_num_samples = {
     num_samples: float(-importance_sampled_log_likelihood(
         x_test_binary[:200], vae_encode, vae_log_likelihood, num_samples, seed=16
@@ -900,7 +900,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 4.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 test_means, test_log_vars, _ = (ops.convert_to_numpy(output)
                                  for output in encoder(x_test_binary))
 activity = test_means.var(axis=0)

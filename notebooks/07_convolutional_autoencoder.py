@@ -361,14 +361,14 @@ for name in ("dense", "conv"):
 # quick mode, with a couple of epochs on a few thousand images, we check only
 # that both learned something: they beat the mean image.
 
-# %%
+# %% tags=["remove-cell"]
 helpers.record("conv/test_mse", test_mse["conv"])
 helpers.record("conv/params", params["conv"])
 helpers.record("conv/dense_test_mse", test_mse["dense"])
 helpers.record("conv/dense_params", params["dense"])
 helpers.record("conv/pca20_test_mse", test_mse["PCA-20"])
 
-# %%
+# %% tags=["hide-input"]
 assert test_mse["conv"] < mean_image_mse and test_mse["dense"] < mean_image_mse
 assert 3 * params["conv"] <= params["dense"]
 if not helpers.is_quick():
@@ -518,7 +518,7 @@ helpers.show_images(
 # in full mode the convolutional denoiser beats the dense one at
 # $\sigma = 0.3$, and the dense one is ahead at $\sigma = 0.5$.
 
-# %%
+# %% tags=["remove-cell"]
 helpers.record("conv/psnr_noisy_db", psnr_table[0.3]["noisy"])
 helpers.record("conv/psnr_denoised_db", psnr_table[0.3]["conv"])
 helpers.record("conv/dense_psnr_denoised_db", psnr_table[0.3]["dense"])
@@ -526,7 +526,7 @@ helpers.record("conv/train_seconds", sum(
     history.train_seconds for history in [*histories.values(),
                                           *denoise_histories.values()]))
 
-# %%
+# %% tags=["hide-input"]
 for row in psnr_table.values():
     assert row["conv"] > row["noisy"] and row["dense"] > row["noisy"], row
 if not helpers.is_quick():
@@ -593,7 +593,7 @@ if not helpers.is_quick():
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 def build_upsampling_decoder(latent_dim, filters):
     """Like build_conv_decoder, with UpSampling2D + Conv2D for each transposed one."""
     codings = keras.Input(shape=(latent_dim,))
@@ -645,7 +645,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 num_fit = len(x_train) * 5 // 6
 x_fit, x_held_out = x_train[:num_fit], x_train[num_fit:]
 validation_mse_by_code_size = {}
@@ -680,7 +680,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 doubling_choices = {
     (kernel_size, padding)
     for kernel_size in range(1, 7) for padding in ("valid", "same")
@@ -705,7 +705,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 4.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 shifted_test = np.roll(x_test, 3, axis=2)
 shifted_mse = {
     name: float(np.mean((reconstruct(model, shifted_test) - shifted_test) ** 2))

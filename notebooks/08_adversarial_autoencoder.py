@@ -910,7 +910,7 @@ helpers.record("aae/data_source", data_source)
 # it is recorded (`aae/confident_share`, `aae/plain_confident_share`) but not
 # asserted.
 
-# %%
+# %% tags=["hide-input"]
 for name, run in (("constant_aae", constant_history), ("aae", history),
                   ("plain", plain_history), ("vae", vae_history),
                   ("mixture_aae", mixture_history)):
@@ -975,7 +975,7 @@ if not helpers.is_quick():
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 null_rng = np.random.default_rng(5)
 null_distances = np.array([
     mmd(null_rng.normal(size=(len(x_test), 2)),
@@ -1009,7 +1009,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 class UniformAAE(AAE):
     def sample_prior(self, num_samples):
         return keras.random.uniform((num_samples, latent_dim), minval=-2.0,
@@ -1057,7 +1057,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 def build_label_decoder(latent_dim):
     codings = keras.Input(shape=(latent_dim,), name="codings")
     one_hot = keras.Input(shape=(10,), name="one_hot_label")

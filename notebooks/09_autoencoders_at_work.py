@@ -460,7 +460,7 @@ helpers.show_images(x_test[novel_ranked[:10]],
 # model of clothes redraws easily. A reconstruction error measures how well an
 # image's pixels can be redrawn, not what the image shows.
 
-# %%
+# %% tags=["remove-cell"]
 helpers.record("anomaly/threshold_false_alarm_rate", float(false_alarm_rate))
 helpers.record("anomaly/threshold_recall", float(recall))
 
@@ -474,7 +474,7 @@ helpers.record("anomaly/threshold_recall", float(recall))
 # The nearest-neighbour score beats the autoencoder's here, and we check that
 # too, rather than claim the opposite.
 
-# %%
+# %% tags=["hide-input"]
 shown_row = held_out_classes.index(shown_class)
 for label, auc in test_auc.items():
     assert auc[shown_row] > 0.5, f"{label}: no better than guessing on bags"
@@ -679,7 +679,7 @@ for space, milliseconds in ms_per_query.items():
 # Back to the precision: the claim to test was that the codings find images of
 # the right class more often than the raw pixels.
 
-# %%
+# %% tags=["hide-input"]
 helpers.record("retrieval/precision_at_10", precision["codings"])
 helpers.record("retrieval/pca_precision_at_10", precision["PCA"])
 helpers.record("retrieval/pixel_precision_at_10", precision["pixels"])
@@ -776,7 +776,7 @@ plt.show()
 # neighbourhoods, not distances: the sizes of the groups and the gaps between
 # them change with the perplexity and the random seed, and mean little.
 
-# %%
+# %% tags=["hide-input"]
 helpers.record("map/trustworthiness", map_trust["codings"])
 helpers.record("map/pca_trustworthiness", map_trust["PCA components"])
 helpers.record("map/pixel_trustworthiness", map_trust["pixels"])
@@ -843,7 +843,7 @@ if not helpers.is_quick():
 # %% [markdown]
 # **Exercise 1.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 normal_validation_scores = shown_validation[y_validation != shown_class]
 strict_threshold = np.quantile(normal_validation_scores, 0.99)
 strict_flags = shown_test > strict_threshold
@@ -872,7 +872,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 codings_hits = y_pool[neighbour_indices["codings"]] == y_test[:, None]
 precision_by_class = np.array([codings_hits[y_test == label].mean()
                                for label in range(10)])
@@ -903,7 +903,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 denoising_autoencoder, _ = build_autoencoder(latent_dim)
 noisy_pixels = keras.Input(shape=(784,))
 denoising_trainer = keras.Model(
@@ -938,7 +938,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 4.** A solution:
 
-# %% tags=["solution", "hide-input"]
+# %% tags=["solution", "hide-cell"]
 class Sampling(layers.Layer):
     """Draw codings from N(mean, exp(log_var)) with the reparameterisation trick."""
 
