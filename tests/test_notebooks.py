@@ -5,7 +5,9 @@ Running them is nbval's job (pytest collects notebooks/*.ipynb with --nbval-lax)
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 
 import jupytext
 import nbformat
@@ -114,3 +116,113 @@ def test_colab_cell_fetches_helpers_from_the_configured_repository(path):
             for node in ast.walk(ast.parse(first_code.source))
             if isinstance(node, ast.Assign) and node.targets[0].id == "HELPERS_URL"]
     assert urls == [expected], f"{path.name} fetches {urls}, not {expected}"
+
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import run_numbers  # noqa: E402
+
+
+def _is_record_call(statement) -> bool:
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        function = statement.value.func
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(
+            function, "id", "")
+        return name == "record"
+    if isinstance(statement, ast.For):
+        return all(_is_record_call(inner) for inner in statement.body)
+    return False
+
+
+def cell_role(cell) -> str:
+    """Return 'solution', 'self-check', 'record', 'claim' or '' for a code cell."""
+    tags = cell.metadata.get("tags", [])
+    for role in ("solution", "self-check"):
+        if role in tags:
+            return role
+    tree = ast.parse(cell.source)
+    if tree.body and all(_is_record_call(statement) for statement in tree.body):
+        return "record"
+    if any(isinstance(node, ast.Assert) for node in ast.walk(tree)):
+        return "claim"
+    return ""
+
+
+ROLE_TAGS = {"solution": {"solution", "hide-cell"}, "self-check": {"self-check"},
+             "record": {"remove-cell"}, "claim": {"hide-input"}, "": set()}
+VIEW_TAGS = {"hide-cell", "hide-input", "remove-cell", "hide-output",
+             "remove-input", "remove-output"}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_cells_are_shown_as_their_role_needs(path):
+    """Solutions hidden with their outputs, record cells removed, claims collapsed."""
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            assert "solution" not in cell.metadata.get("tags", []), (
+                f"{path.name}, cell {index}: only a code cell can be a solution")
+            continue
+        role = cell_role(cell)
+        tags = set(cell.metadata.get("tags", []))
+        expected = ROLE_TAGS[role]
+        assert tags & (VIEW_TAGS | {"solution", "self-check"}) == expected, (
+            f"{path.name}, cell {index} ({role or 'ordinary'} cell): tags "
+            f"{sorted(tags)}, expected {sorted(expected)}")
+
+
+def markdown_cells(path):
+    notebook = nbformat.read(path, as_version=4)
+    return [(index, cell.source) for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "markdown"]
+
+
+@pytest.fixture(scope="module")
+def reference_results():
+    results = run_numbers.load_reference()
+    if not results:
+        pytest.fail(f"{run_numbers.REFERENCE_RESULTS} is missing: run "
+                    "benchmarks/chapter_times.py --full --reference-results")
+    return results
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_quoted_numbers_are_the_reference_runs(path, reference_results):
+    """A number quoted with a marker reads as the full-mode run printed it."""
+    for index, text in markdown_cells(path):
+        stray = run_numbers.unmatched_markers(text)
+        assert not stray, f"{path.name}, cell {index}: markers after no number {stray}"
+        for number, key, spec in run_numbers.quoted_numbers(text):
+            assert key in reference_results, (
+                f"{path.name}, cell {index}: {key} is not in the reference run")
+            expected = run_numbers.format_value(reference_results[key], spec)
+            assert number == expected, (
+                f"{path.name}, cell {index}: the text says {number} for {key}, "
+                f"the reference run gives {expected}")
+
+
+def _decimals(number: str) -> int:
+    return len(number.rstrip("%").split(".")[1]) if "." in number else 0
+
+
+# Numbers with at least two decimals or four significant digits are specific
+# enough that an unmarked one equal to a recorded value is a quoted result.
+CANDIDATE = re.compile(r"(?<![\w.$])-?\d[\d,]*\.\d{2,}%?(?![\w.])|"
+                       r"(?<![\w.$,])\d{1,3}(?:,\d{3})+(?![\w.,])")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_results_are_not_quoted_without_a_marker(path, reference_results):
+    """An unmarked number that equals a recorded result must carry its marker."""
+    values = [v for k, v in reference_results.items()
+              if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    for index, text in markdown_cells(path):
+        text = run_numbers.QUOTED.sub("", text)
+        text = re.sub(r"\$[^$]*\$|`[^`]*`", "", text)  # formulas and code
+        for number in CANDIDATE.findall(text):
+            plain = float(number.rstrip("%").replace(",", ""))
+            scale = 100 if number.endswith("%") else 1
+            digits = _decimals(number)
+            hits = [v for v in values if round(v * scale, digits) == plain]
+            assert not hits, (
+                f"{path.name}, cell {index}: {number} equals a recorded result; "
+                "quote it with its marker (see README, 'Numbers in the prose')")
