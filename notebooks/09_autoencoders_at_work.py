@@ -828,10 +828,12 @@ if not helpers.is_quick():
 #    autoencoder, its codings can be compared the same way.)
 # 3. A denoising autoencoder (chapter 5) learns to map noisy images back to
 #    clean ones. Does it give a better novelty score? Train one on the nine
-#    classes without bags, with `layers.GaussianNoise(0.2)` on its inputs, for
-#    as many epochs as above, score the test images by the squared error of its
-#    reconstructions (of the clean images), and store the scores in
-#    `denoising_scores` and their ROC-AUC for the bags in `denoising_auc`.
+#    classes without bags for as many epochs as above: `denoising_autoencoder`
+#    (built like the others), trained inside a model `denoising_trainer` that
+#    puts `layers.GaussianNoise(0.2)` in front of it. Score the test images by
+#    the squared error of its reconstructions (of the clean images), and store
+#    the scores in `denoising_scores` and their ROC-AUC for the bags in
+#    `denoising_auc`.
 # 4. Chapter 6's variational autoencoder gives every image a negative ELBO, an
 #    upper bound on its negative log-likelihood under the model: a novelty
 #    score with a meaning. Train a small VAE (the encoder of this chapter's
@@ -928,11 +930,15 @@ print(f"ROC-AUC for bags: denoising {denoising_auc:.3f}, "
 helpers.self_check(
     "Exercise 3",
     lambda: np.shape(denoising_scores) == (len(x_test),)
-    and np.isclose(denoising_auc, roc_auc_score(test_is_novel, denoising_scores))
-    and denoising_auc > 0.5,
-    "denoising_scores should hold one squared reconstruction error per test "
-    "image, from an autoencoder trained with GaussianNoise(0.2) on its inputs "
-    "and without bags; denoising_auc their ROC-AUC with test_is_novel.",
+    and [layer.stddev for layer in denoising_trainer.layers
+         if isinstance(layer, layers.GaussianNoise)] == [0.2]
+    and np.allclose(denoising_scores[:500], reconstruction_errors(
+        denoising_autoencoder, x_test[:500])["squared error"], atol=1e-6)
+    and np.isclose(denoising_auc, roc_auc_score(test_is_novel, denoising_scores)),
+    "denoising_scores should hold the squared reconstruction error of each test "
+    "image by denoising_autoencoder, trained without bags inside "
+    "denoising_trainer, which adds GaussianNoise(0.2) to its inputs; "
+    "denoising_auc their ROC-AUC with test_is_novel.",
 )
 
 # %% [markdown]
