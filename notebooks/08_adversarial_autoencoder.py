@@ -993,14 +993,16 @@ def reference_floor():
     check_rng = np.random.default_rng(123)
     return np.mean([mmd(check_rng.normal(size=(len(x_test), 2)),
                         check_rng.normal(size=(len(x_test), 2)))
-                    for _ in range(10)])
+                    for _ in range(40)])
 
 
 helpers.self_check(
     "Exercise 1",
     lambda: np.shape(null_distances) == (20,)
     and len(set(np.round(null_distances, 12))) == 20
-    and 0.5 < np.mean(null_distances) / reference_floor() < 2.0,
+    # Forty reference pairs pin the floor down to a few percent; half or twice
+    # the sample size moves it by far more than that.
+    and 0.75 < np.mean(null_distances) / reference_floor() < 1.3,
     "null_distances should hold 20 MMDs, each between two fresh, independent "
     "samples of N(0, I) with len(x_test) points in 2 dimensions.",
 )
