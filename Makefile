@@ -1,24 +1,25 @@
 # The two commands of the course: `make book` and `make test`.
-# Each creates .venv and installs requirements.txt when needed.
+# Each creates .venv and installs requirements.txt, at the versions of
+# requirements.lock, when needed. Offline machines need nothing more here: the
+# chapters copy Debian's dataset-fashion-mnist into Keras' cache themselves.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-KERAS_DATA := $(or $(KERAS_HOME),$(HOME)/.keras)/datasets
-DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
-FASHION_FILES := train-labels-idx1-ubyte.gz train-images-idx3-ubyte.gz \
-	t10k-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz
+NEED_PYTHON := $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
 
 # Hide TensorFlow's start-up notices about missing GPU libraries.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: book test student bench venv data sync clean help
+.PHONY: book test student bench venv lock sync clean help
 
 help:
 	@echo "make book    build the website into _build/html (full mode; AE_BOOK_QUICK=1 for quick)"
 	@echo "make test    run the unit tests, every chapter in quick mode, and a book build"
-	@echo "make venv    create .venv with requirements.txt"
+	@echo "make venv    create .venv with requirements.txt at the versions of requirements.lock"
+	@echo "make lock    rewrite requirements.lock with the newest versions requirements.txt allows"
 	@echo "make student write the lab version of every chapter (solutions removed) into _build/student"
 	@echo "make bench   training throughput, then every chapter's time (AE_BOOK_QUICK=1: quick)"
 	@echo "make sync    pair notebooks and their .py files again after an edit"
@@ -26,29 +27,38 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
-		{ echo "Python 3.10 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+$(STAMP): requirements.txt requirements.lock
+	@$(NEED_PYTHON)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
 		--display-name "Python 3 (autoencoder course)" >/dev/null
 	touch $@
 
-# Offline machines: seed Keras' cache from Debian's dataset-fashion-mnist.
-data:
-	@if [ -d $(DEBIAN_FASHION) ] && [ ! -f $(KERAS_DATA)/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then \
-		mkdir -p $(KERAS_DATA)/fashion-mnist && \
-		for f in $(FASHION_FILES); do cp $(DEBIAN_FASHION)/$$f $(KERAS_DATA)/fashion-mnist/; done && \
-		echo "Copied Fashion-MNIST from $(DEBIAN_FASHION) into $(KERAS_DATA)/fashion-mnist"; \
-	fi
+# New versions (README.md, "Updating the versions"): install requirements.txt
+# alone into a fresh temporary venv and write down what it resolved to. Commit
+# the lock only after `make test` has passed with it from a fresh clone.
+lock:
+	@$(NEED_PYTHON)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/python" -m pip install --quiet -r requirements.txt; \
+	version=$$("$$tmp/venv/bin/python" -c 'import platform; print(platform.python_version())'); \
+	{ echo "# The versions that \`make test\` passed with. \`make\` installs requirements.txt"; \
+	  echo "# with this file as constraints; \`make lock\` rewrites it (README.md)."; \
+	  echo "# Resolved with Python $$version on $$(uname -s) $$(uname -m)."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --all --exclude-editable \
+	    | grep -vE '^(pip|setuptools)=='; } > "$$tmp/lock"; \
+	mv "$$tmp/lock" requirements.lock
+	@echo "Wrote requirements.lock. Run make test from a fresh clone, then commit it with requirements.txt."
 
-book: $(STAMP) data
+book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html
 	@echo "The site is in _build/html/index.html"
 
-test: $(STAMP) data
+test: $(STAMP)
 	AE_BOOK_QUICK=1 $(BIN)/python -m pytest
 
 # Lab exercises: every chapter with its solutions replaced by stubs, and helpers.py.
@@ -57,7 +67,7 @@ student: $(STAMP)
 
 # Benchmarks (benchmarks/README.md): prints tables and budgets, fails only on errors.
 # A quick run: AE_BOOK_QUICK=1 make bench, or pass THROUGHPUT_ARGS / CHAPTER_ARGS.
-bench: $(STAMP) data
+bench: $(STAMP)
 	$(BIN)/python benchmarks/training_throughput.py $(THROUGHPUT_ARGS)
 	$(BIN)/python benchmarks/chapter_times.py $(CHAPTER_ARGS)
 
