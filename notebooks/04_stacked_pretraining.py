@@ -249,22 +249,18 @@ phase2_history = helpers.train(
 # phases trained. We unfreeze `hidden1` so that the stack can be trained
 # further later, and measure its reconstruction error on the test images. The
 # L2 penalty is part of the training loss but not of the reconstruction error,
-# so we compute the mean squared error ourselves. We run trained models with a
-# direct call rather than `predict`: for a few thousand small images it is just
-# as fast, and it compiles nothing.
+# so we compute the mean squared error ourselves. `helpers.outputs_of` runs a
+# trained model in inference mode by calling it directly, in large batches,
+# rather than with `predict`: for small images it is just as fast, and it
+# compiles nothing.
 
 # %%
 stack["hidden1"].trainable = True
 
 
-def outputs_of(model, images):
-    """Run a model on a batch of images in inference mode; return NumPy."""
-    return ops.convert_to_numpy(model(images, training=False))
-
-
 def reconstruction_mse(autoencoder):
     """Mean squared error of the autoencoder's reconstructions of x_test."""
-    return float(np.mean((outputs_of(autoencoder, x_test) - x_test) ** 2))
+    return float(np.mean((helpers.outputs_of(autoencoder, x_test) - x_test) ** 2))
 
 
 def weight_penalty(stack):
@@ -280,7 +276,7 @@ print(f"phase-wise stacked autoencoder: test MSE {phasewise_mse:.4f} "
 # %%
 helpers.show_reconstructions(
     x_test[:10],
-    np.clip(outputs_of(models["autoencoder"], x_test[:10]), 0, 1),
+    np.clip(helpers.outputs_of(models["autoencoder"], x_test[:10]), 0, 1),
     title="Test images (top) and the phase-wise autoencoder's reconstructions",
 )
 
@@ -365,8 +361,10 @@ axis.legend()
 plt.show()
 
 # %% [markdown]
-# In full mode the three methods end within about 7 % of each other, at a
-# test MSE between 0.026 and 0.028 after 6 epochs (quick mode trains too
+# In full mode the three methods end within about
+# 7%<!-- stacked/mse_spread:.0% --> of each other, at a test MSE between
+# 0.026<!-- stacked/min_test_mse:.3f --> and
+# 0.028<!-- stacked/max_test_mse:.3f --> after 6 epochs (quick mode trains too
 # little to tell them apart). Two things stand out.
 #
 # Training in phases costs nothing here: the assembled autoencoder works as
@@ -375,9 +373,10 @@ plt.show()
 # inner layers learn.
 #
 # The lowest reconstruction error is not the lowest loss, though. The L2
-# column shows that the phase-wise model carries about twice the weight penalty
-# of the others. Each phase minimised its own loss with the penalty of its own
-# layers only; end-to-end training minimises the reconstruction error plus the
+# column shows that the phase-wise model carries about
+# 2<!-- stacked/penalty_ratio:.0f --> times the weight penalty of the other
+# two. Each phase minimised its own loss with the penalty of its own layers
+# only; end-to-end training minimises the reconstruction error plus the
 # penalty of all four layers at once, and gives up a little reconstruction
 # accuracy for smaller weights. Fine-tuning takes the phase-wise model to that
 # same compromise, which is why it ends where end-to-end training ends.
@@ -389,13 +388,19 @@ plt.show()
 # a tool for very deep stacks, or for training one piece at a time when memory
 # is short.
 
-# %% tags=["hide-input"]
-stacked_seconds = (phase1_history.train_seconds + phase2_history.train_seconds
-                   + finetuned_seconds + end_to_end_seconds)
+# %% tags=["remove-cell"]
 helpers.record("stacked/phasewise_test_mse", comparison_mse["phase-wise only"])
 helpers.record("stacked/finetuned_test_mse",
                comparison_mse["phase-wise + fine-tuned"])
 helpers.record("stacked/end_to_end_test_mse", comparison_mse["end to end"])
+helpers.record("stacked/min_test_mse", min(comparison_mse.values()))
+helpers.record("stacked/max_test_mse", max(comparison_mse.values()))
+helpers.record("stacked/mse_spread",
+               max(comparison_mse.values()) / min(comparison_mse.values()) - 1)
+helpers.record("stacked/penalty_ratio", weight_penalty(stack) / np.mean(
+    [weight_penalty(finetuned_stack), weight_penalty(end_to_end_stack)]))
+
+# %% tags=["hide-input"]
 for method, error in comparison_mse.items():
     assert error < mean_image_mse, f"{method} did not learn to reconstruct"
 assert phase2_history.history["loss"][-1] < phase2_history.history["loss"][0]
@@ -484,7 +489,7 @@ def fit_classifier(classifier, x, y, num_epochs, learning_rate):
     classifier.fit(x, y, epochs=num_epochs, batch_size=classifier_batch_size,
                    verbose=0)
     seconds = time.perf_counter() - start
-    predictions = np.argmax(outputs_of(classifier, x_test), axis=1)
+    predictions = np.argmax(helpers.outputs_of(classifier, x_test), axis=1)
     return float(np.mean(predictions == y_test)), seconds
 
 
@@ -531,8 +536,8 @@ for draw in range(num_draws):
     classifier_seconds += seconds
     random_encoder = keras.models.clone_model(pretrained_encoder)
     for name, features_of in (
-            ("probe, pretrained", lambda x: outputs_of(pretrained_encoder, x)),
-            ("probe, random", lambda x: outputs_of(random_encoder, x)),
+            ("probe, pretrained", lambda x: helpers.outputs_of(pretrained_encoder, x)),
+            ("probe, random", lambda x: helpers.outputs_of(random_encoder, x)),
             ("probe, pixels", lambda x: x)):
         accuracies[name].append(probe_accuracy(features_of, x_labelled, y_labelled))
     print(f"draw {draw}: " + ", ".join(f"{name} {values[-1]:.4f}"
@@ -564,8 +569,9 @@ plt.show()
 # a weight penalty, are not the features that best separate the classes, and a
 # single softmax layer on top of them cannot make up for it. Fine-tuning lifts
 # the pretrained classifier by several points. But in full mode the classifier
-# trained from scratch on the same 500 images ends about one point higher
-# still, on every draw: here, unsupervised pretraining does not pay off.
+# trained from scratch on the same 500 images ends about
+# 1<!-- pretraining/scratch_lead_points:.0f --> point higher still, on every
+# draw: here, unsupervised pretraining does not pay off.
 #
 # The linear probes say the same about the frozen encoder as a feature
 # extractor. In full mode the probe on the pretrained codings is *below* the
@@ -578,8 +584,8 @@ plt.show()
 #
 # - Fashion-MNIST's raw pixels are already a good representation for few
 #   labels. The probe on the pixels of the same 500 images comes within about
-#   a point of the scratch network, and the pretrained codings do worse than
-#   the pixels.
+#   1<!-- pretraining/scratch_over_pixels_points:.0f --> point of the scratch
+#   network, and the pretrained codings do worse than the pixels.
 # - The autoencoder keeps what it needs to redraw a garment, mostly outline and
 #   brightness. The details that tell a shirt from a T-shirt or a pullover cost
 #   little reconstruction error, so they are the first to go (exercise 3 shows
@@ -588,25 +594,16 @@ plt.show()
 #   decays trains well from random weights even on 500 images. Pretraining made
 #   its name when deep networks could not be trained that way.
 #
-# In our runs the picture stayed the same with 10 labels per class, with an
-# autoencoder trained for 20 epochs without the L2 penalty, and with denoising
-# pretraining (dropout or Gaussian noise on the inputs). When each classifier's
-# learning rate was chosen on 10,000 held-out training images, the two ended
-# level (0.789 pretrained, 0.787 from scratch, with 500 labels; a spread of
-# 0.005 over the draws). It did change with the schedule:
-# with a constant learning rate instead of the decay, the accuracy of the
-# scratch classifier swung by several points from one draw to the next while
-# the pretrained one barely moved. Pretraining is worth trying when labelled
-# data is tiny compared with the unlabelled data, the network is deep, or its
-# training from scratch is unstable; it is not a free gain, and a fair
-# comparison trains the scratch model just as carefully.
+# Pretraining is worth trying when labelled data is tiny compared with the
+# unlabelled data, the network is deep, or its training from scratch is
+# unstable; it is not a free gain, and a fair comparison trains the scratch
+# model just as carefully.
 
-# %% tags=["hide-input"]
-accuracy_pretrained = float(np.mean(accuracies["pretrained, fine-tuned"]))
-accuracy_scratch = float(np.mean(accuracies["from scratch"]))
+# %% tags=["remove-cell"]
 helpers.record("pretraining/num_labels", 10 * labels_per_class)
-helpers.record("pretraining/accuracy_pretrained", accuracy_pretrained)
-helpers.record("pretraining/accuracy_scratch", accuracy_scratch)
+helpers.record("pretraining/accuracy_pretrained",
+               np.mean(accuracies["pretrained, fine-tuned"]))
+helpers.record("pretraining/accuracy_scratch", np.mean(accuracies["from scratch"]))
 helpers.record("pretraining/accuracy_pretrained_std",
                float(np.std(accuracies["pretrained, fine-tuned"])))
 helpers.record("pretraining/accuracy_scratch_std",
@@ -616,11 +613,21 @@ helpers.record("pretraining/accuracy_frozen",
 for name in ("pretrained", "random", "pixels"):
     helpers.record(f"pretraining/probe_{name}",
                    float(np.mean(accuracies[f"probe, {name}"])))
-helpers.record("stacked/train_seconds", stacked_seconds + classifier_seconds)
+helpers.record("stacked/train_seconds", phase1_history.train_seconds
+               + phase2_history.train_seconds + finetuned_seconds
+               + end_to_end_seconds + classifier_seconds)
+helpers.record("pretraining/scratch_lead_points", 100 * (
+    np.mean(accuracies["from scratch"])
+    - np.mean(accuracies["pretrained, fine-tuned"])))
+helpers.record("pretraining/scratch_over_pixels_points", 100 * (
+    np.mean(accuracies["from scratch"]) - np.mean(accuracies["probe, pixels"])))
+
+# %% tags=["hide-input"]
 for name, values in accuracies.items():
     assert min(values) > 0.4, f"{name}: no better than guessing"
 if not helpers.is_quick():
-    assert accuracy_pretrained > np.mean(accuracies["pretrained, frozen"]) + 0.02, (
+    assert (np.mean(accuracies["pretrained, fine-tuned"])
+            > np.mean(accuracies["pretrained, frozen"]) + 0.02), (
         "fine-tuning did not improve on the frozen encoder")
     # What the prose says of the probes, as measured: pretraining made the
     # frozen codings worse for a linear classifier than random weights did.
@@ -689,8 +696,12 @@ print(f"no penalty, 2 epochs: test MSE {no_penalty_mse:.4f}; with the penalty, "
 helpers.self_check(
     "Exercise 1",
     lambda: weight_penalty(no_penalty_stack) == 0
+    # Trained end to end: the whole autoencoder was compiled and took steps.
+    and no_penalty_models["autoencoder"].compiled
+    and int(no_penalty_models["autoencoder"].optimizer.iterations) > 0
     and np.isclose(no_penalty_mse,
-                   reconstruction_mse(no_penalty_models["autoencoder"])),
+                   reconstruction_mse(no_penalty_models["autoencoder"]))
+    and no_penalty_mse < mean_image_mse,
     "no_penalty_stack and no_penalty_models should come from "
     "train_stack(0, 0, 2, l2=0.0), and no_penalty_mse should be the test MSE "
     "of no_penalty_models['autoencoder'] (use reconstruction_mse).",
@@ -718,20 +729,30 @@ print(f"phase 2 on cached outputs: {cached_history.train_seconds:.1f} s; "
 # noise, and the saving grows with the size of the frozen layers.
 
 # %% tags=["self-check"]
+def dense_units(model):
+    return [layer.units for layer in model.layers if isinstance(layer, layers.Dense)]
+
+
 helpers.self_check(
     "Exercise 2",
     lambda: tuple(cached_phase2.inputs[0].shape) == (None, 300)
-    and tuple(cached_phase2.outputs[0].shape) == (None, 300),
+    and dense_units(cached_phase2) == [150, 300]
+    and not any(layer is stack_layer for layer in cached_phase2.layers
+                for stack_layer in stack.values())
+    # Trained: it reproduces hidden1's outputs better than their mean does.
+    and np.mean((helpers.outputs_of(cached_phase2, hidden1_targets)
+                 - hidden1_targets) ** 2)
+    < np.mean(np.var(hidden1_targets, axis=0)),
     "cached_phase2 should be a model from keras.Input(shape=(300,)) through a "
-    "150-unit and a 300-unit Dense layer, trained on hidden1_targets.",
+    "fresh 150-unit and 300-unit Dense layers, trained on hidden1_targets.",
 )
 
 # %% [markdown]
 # **Exercise 3.** A solution:
 
 # %% tags=["solution", "hide-cell"]
-pretrained_predictions = np.argmax(outputs_of(pretrained_classifier, x_test), 1)
-scratch_predictions = np.argmax(outputs_of(scratch_classifier, x_test), 1)
+pretrained_predictions = np.argmax(helpers.outputs_of(pretrained_classifier, x_test), 1)
+scratch_predictions = np.argmax(helpers.outputs_of(scratch_classifier, x_test), 1)
 per_class_gain = np.array([
     np.mean(pretrained_predictions[y_test == class_index] == class_index)
     - np.mean(scratch_predictions[y_test == class_index] == class_index)
@@ -747,9 +768,19 @@ plt.show()  # one bar per class: above zero, pretraining helped that class
 # told apart from their neighbours by fine detail (collars, straps, texture).
 
 # %% tags=["self-check"]
+def test_accuracy(classifier):
+    return np.mean(np.argmax(helpers.outputs_of(classifier, x_test), axis=1) == y_test)
+
+
 helpers.self_check(
     "Exercise 3",
-    lambda: per_class_gain.shape == (10,) and np.all(np.abs(per_class_gain) <= 1),
+    lambda: np.shape(per_class_gain) == (10,) and np.ptp(per_class_gain) > 0
+    # Weighted by the size of each class, the gains add up to the difference
+    # between the two classifiers' overall accuracies.
+    and np.isclose(np.average(per_class_gain,
+                              weights=np.bincount(y_test, minlength=10)),
+                   test_accuracy(pretrained_classifier)
+                   - test_accuracy(scratch_classifier)),
     "per_class_gain should hold 10 numbers: for each class, the share of its "
     "test images that the pretrained classifier gets right minus the share the "
     "scratch classifier gets right.",
