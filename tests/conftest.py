@@ -1,9 +1,33 @@
-"""Shared fixtures: the repository's paths and a clean environment for helpers."""
+"""Shared fixtures: the repository's paths, helpers, and one run of every chapter.
+
+`make test` executes each chapter twice in quick mode: once under nbval (the
+course's promise that every notebook runs as it is), and once here, in the
+session fixture `chapter_runs`, which serves every other test that needs a run:
+
+- the student check (tests/test_student.py): at each exercise, the student's
+  stub, then a plausible wrong answer (tests/wrong_answers/), each followed by
+  the self-check, which must fail; then the solution and the self-check, which
+  must pass;
+- the Colab check (tests/test_colab.py): each chapter runs alone in an empty
+  folder, its first cell fetching helpers.py from a local stand-in for the
+  repository;
+- the book (fixture `built_site`): the executed chapters go into the quick
+  build's execution cache, so that the build executes nothing.
+"""
 
 from __future__ import annotations
 
+import ast
+import copy
+import functools
+import importlib.util
 import os
+import shutil
 import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +37,11 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+WRONG_ANSWERS = Path(__file__).resolve().parent / "wrong_answers"
+RAW_HOST = "https://raw.githubusercontent.com/"
 sys.path.insert(0, str(NOTEBOOKS))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -66,28 +94,311 @@ def notebook_definitions(stem: str) -> dict:
     return namespace
 
 
+# ------------------------------------------------------- one run of every chapter
+
+
+# Around the stub and the wrong answer of an exercise, the kernel saves and then
+# restores the random states that unseeded code draws from (Keras' initialisers
+# draw their seeds from Python's `random`), so that the solution and the rest of
+# the chapter compute what they compute in a run without them.
+SAVE_RANDOM_STATE = """\
+import random as _test_random, numpy as _test_numpy
+_test_state = (_test_random.getstate(), _test_numpy.random.get_state())"""
+RESTORE_RANDOM_STATE = """\
+_test_random.setstate(_test_state[0])
+_test_numpy.random.set_state(_test_state[1])
+del _test_random, _test_numpy, _test_state"""
+
+
+def tags(cell) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
+def wrong_answers(stem: str) -> dict[str, str]:
+    """Return tests/wrong_answers/<stem>.py's WRONG_ANSWERS: label -> code."""
+    path = WRONG_ANSWERS / f"{stem}.py"
+    if not path.exists():
+        return {}
+    spec = importlib.util.spec_from_file_location(f"wrong_answers_{stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    answers = getattr(module, "WRONG_ANSWERS", None)
+    if not isinstance(answers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in answers.items()):
+        raise ValueError(f"{path} must define WRONG_ANSWERS = {{'Exercise 1': "
+                         "'''code''', ...}}, a dict of strings")
+    return answers
+
+
+def helpers_url(bootstrap_source: str) -> str:
+    """Return the value of HELPERS_URL in a chapter's first code cell."""
+    for node in ast.walk(ast.parse(bootstrap_source)):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == \
+                "HELPERS_URL":
+            return ast.literal_eval(node.value)
+    raise ValueError("the first code cell defines no HELPERS_URL")
+
+
+@dataclass
+class ChapterRun:
+    """What one quick-mode run of a chapter did (see ChapterRuns.run)."""
+
+    path: Path
+    # The chapter's own cells, sources unchanged, with the outputs of this run.
+    notebook: object = None
+    # Per exercise label: {"stub" | "wrong answer" | "solution": (result, message)},
+    # where result is "passed", the exception's name, or "cell raised <name>".
+    exercises: dict = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+    folder: Path | None = None  # the empty folder it ran in, as in Colab
+    raw_host_count: int = 0  # occurrences of RAW_HOST in the first code cell
+    probe: tuple = ()  # (kernel's cwd, folder helpers was imported from)
+    requests: list = field(default_factory=list)  # paths asked of the server
+
+
+class ChapterRuns:
+    """Runs each chapter once, on first request, and keeps what the run did."""
+
+    def __init__(self, folder: Path, base_url: str, requests: list, served: Path):
+        self.folder = folder
+        self.results = folder / "results.json"
+        self.base_url = base_url
+        self.served_helpers = served
+        self._requests = requests
+        self._runs: dict[str, ChapterRun] = {}
+        self._student: Path | None = None
+
+    def student_folder(self) -> Path:
+        """Write the student notebooks as `make student` does, once."""
+        if self._student is None:
+            sys.path.insert(0, str(ROOT / "tools"))
+            import make_student
+
+            output = self.folder / "student"
+            assert make_student.main(["--output", str(output)]) == 0
+            self._student = output
+        return self._student
+
+    def __getitem__(self, stem: str) -> ChapterRun:
+        if stem not in self._runs:
+            self._runs[stem] = self.run(NOTEBOOKS / f"{stem}.ipynb")
+        return self._runs[stem]
+
+    def kernel_environment(self) -> dict:
+        env = dict(os.environ, AE_BOOK_QUICK="1", AE_BOOK_RESULTS=str(self.results))
+        # As in Colab: helpers.py can only come from the chapter's own folder.
+        env.pop("PYTHONPATH", None)
+        # Figures go inline, as in Jupyter, whatever the test process uses.
+        env.pop("MPLBACKEND", None)
+        for name in ("NO_PROXY", "no_proxy"):
+            env[name] = ",".join(filter(None, [env.get(name), "127.0.0.1"]))
+        return env
+
+    def run(self, path: Path) -> ChapterRun:
+        """Run a chapter in quick mode in one kernel, in an empty folder.
+
+        The first code cell fetches helpers.py from the local server (only the
+        host of HELPERS_URL is rewritten). At each solution cell the kernel runs
+        the student's stub, then the chapter's wrong answer, each followed by a
+        copy of the self-check cell, with the random states restored after them;
+        then the chapter goes on with the solution and the self-check itself.
+        The chapter's cells keep their outputs.
+        """
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+
+        sys.path.insert(0, str(ROOT / "tools"))
+        import make_student
+
+        reference = nbformat.read(path, as_version=4)
+        student = nbformat.read(self.student_folder() / path.name, as_version=4)
+        stubs = {cell.get("id"): cell for cell in student.cells}
+        wrong = wrong_answers(path.stem)
+        notebook = copy.deepcopy(reference)
+        bootstrap = next(c for c in notebook.cells if c.cell_type == "code")
+        run = ChapterRun(path=path, raw_host_count=bootstrap.source.count(RAW_HOST),
+                         folder=self.folder / "colab" / path.stem)
+        bootstrap.source = bootstrap.source.replace(RAW_HOST, self.base_url)
+        run.folder.mkdir(parents=True)
+        client = NotebookClient(notebook, timeout=1800, kernel_name="python3",
+                                record_timing=False,
+                                resources={"metadata": {"path": str(run.folder)}})
+        first_request = len(self._requests)
+        label = None
+        start = time.perf_counter()
+        with client.setup_kernel(env=self.kernel_environment()):
+            info = client.wait_for_reply(client.kc.kernel_info())
+            language_info = info["content"].get("language_info")
+            index = 0
+            try:
+                for index, cell in enumerate(notebook.cells):
+                    if "solution" in tags(cell):
+                        check = notebook.cells[index + 1]
+                        label = make_student.exercise_label(check.source)
+                        stub = stubs.get(cell.get("id"))
+                        trials = run.exercises.setdefault(label, {})
+                        client.execute_cell(
+                            nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
+                        for trial, source in (
+                                ("stub", stub.source if stub else None),
+                                ("wrong answer", wrong.get(label))):
+                            trials[trial] = self.trial(client, source, check, index)
+                        client.execute_cell(
+                            nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE), index)
+                    if cell.cell_type == "code":
+                        client.execute_cell(cell, index)
+                        if "self-check" in tags(cell) and label is not None:
+                            run.exercises[label]["solution"] = ("passed", "")
+            except CellExecutionError as error:
+                run.error = f"cell {index}: {error.ename}: {error.evalue}"
+            run.seconds = time.perf_counter() - start
+            # After the chapter, ask the same kernel where it found helpers.py.
+            probe = nbformat.v4.new_code_cell(
+                "import os, helpers\n"
+                "print(os.getcwd(),\n"
+                "      os.path.dirname(os.path.abspath(helpers.__file__)))")
+            notebook.cells.append(probe)
+            try:
+                client.execute_cell(probe, len(notebook.cells) - 1)
+                run.probe = tuple(probe.outputs[0]["text"].split())
+            except (CellExecutionError, IndexError, KeyError) as error:
+                run.probe = ("probe failed", repr(error))
+            notebook.cells.pop()
+        run.requests = self._requests[first_request:]
+        run.notebook = executed_copy(reference, notebook, language_info)
+        return run
+
+    @staticmethod
+    def trial(client, source, check, index) -> tuple[str, str]:
+        """Run an answer, then a copy of the self-check; return what the check did."""
+        import nbformat
+        from nbclient.exceptions import CellExecutionError
+
+        if source is None:
+            return ("missing", "")
+        try:
+            client.execute_cell(nbformat.v4.new_code_cell(source), index)
+        except CellExecutionError as error:
+            return (f"cell raised {error.ename}", error.evalue)
+        try:
+            client.execute_cell(copy.deepcopy(check), index + 1)
+        except CellExecutionError as error:
+            return (error.ename, error.evalue)
+        return ("passed", "")
+
+
+def executed_copy(reference, executed, language_info):
+    """Return the chapter as it is, with the outputs of its own executed cells.
+
+    Execution counts are numbered as in a run of the chapter alone, since the
+    stubs and wrong answers ran in between.
+    """
+    notebook = copy.deepcopy(reference)
+    if language_info:
+        notebook.metadata["language_info"] = language_info
+    count = 0
+    for cell, ran in zip(notebook.cells, executed.cells):
+        if cell.cell_type != "code" or ran.execution_count is None:
+            continue
+        count += 1
+        cell.outputs = copy.deepcopy(ran.outputs)
+        cell.execution_count = count
+        for output in cell.outputs:
+            if output.get("output_type") == "execute_result":
+                output["execution_count"] = count
+    return notebook
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
+def raw_repository(tmp_path_factory):
+    """Serve helpers.py as the raw repository does; yield (base URL, requests, file).
+
+    The folder is laid out like the raw repository,
+    <owner>/<repo>/<branch>/notebooks/helpers.py, with _config.yml's owner,
+    repository and branch.
+    """
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    owner_repo = config["url"].removeprefix("https://github.com/").strip("/")
+    root = tmp_path_factory.mktemp("raw")
+    folder = root / owner_repo / config["branch"] / "notebooks"
+    folder.mkdir(parents=True)
+    shutil.copy(NOTEBOOKS / "helpers.py", folder / "helpers.py")
+    requests: list[str] = []
+
+    class Recording(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):
+            requests.append(self.path)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        Recording, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", requests, \
+        folder / "helpers.py"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def chapter_runs(tmp_path_factory, raw_repository) -> ChapterRuns:
+    """Each chapter run once in quick mode (on first use); see ChapterRuns.run.
+
+    Every chapter writes its results into one file, chapter_runs.results.
+    """
+    base_url, requests, served = raw_repository
+    return ChapterRuns(tmp_path_factory.mktemp("chapters"), base_url, requests,
+                       served)
+
+
+def build_cache(output: Path):
+    """Return the jupyter-cache of a quick build into <output>/_build."""
+    from jupyter_cache import get_cache
+
+    import mode_cache
+
+    base = mode_cache.default_cache_base(output / "_build" / "html")
+    return get_cache(str(mode_cache.cache_folder(base, "quick")))
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory, chapter_runs):
     """Build the whole book once in quick mode; return (html folder, results file).
 
-    The book tests and the site tests share this one build, since it executes
-    every chapter. AE_BOOK_TEST_SITE=<folder> reuses a build made with
-    `jupyter-book build . --path-output <folder>` (results in <folder>/results.json).
+    The chapters are not executed again: their runs (chapter_runs) are put into
+    the build's execution cache first, where myst-nb finds them. The build's
+    output goes to <output>/build.log. AE_BOOK_TEST_SITE=<folder> reuses a build
+    made with `jupyter-book build . --path-output <folder>` (results in
+    <folder>/results.json).
     """
     import subprocess
+
+    from jupyter_cache.base import CacheBundleIn
 
     if os.environ.get("AE_BOOK_TEST_SITE"):
         output = Path(os.environ["AE_BOOK_TEST_SITE"])
         return output / "_build" / "html", output / "results.json"
     output = tmp_path_factory.mktemp("book")
+    cache = build_cache(output)
+    for path in CHAPTERS:
+        run = chapter_runs[path.stem]
+        assert run.error is None, f"{path.name} failed, no book is built: {run.error}"
+        cache.cache_notebook_bundle(
+            CacheBundleIn(run.notebook, str(path),
+                          data={"execution_seconds": run.seconds}),
+            check_validity=True, overwrite=True)
     env = dict(os.environ, AE_BOOK_QUICK="1",
-               AE_BOOK_RESULTS=str(output / "results.json"))
+               AE_BOOK_RESULTS=str(chapter_runs.results))
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     process = subprocess.run(
         [str(jupyter_book), "build", str(ROOT), "--path-output", str(output),
          "--builder", "html", "-W", "-n", "--keep-going"],
         env=env, capture_output=True, text=True, timeout=3600,
     )
-    log = process.stdout[-6000:] + process.stderr[-6000:]
+    (output / "build.log").write_text(process.stdout + process.stderr)
+    # Warnings and errors go to stderr, progress to stdout.
+    log = process.stderr[-6000:] + process.stdout[-2000:]
     assert process.returncode == 0, f"the book build failed:\n{log}"
-    return output / "_build" / "html", output / "results.json"
+    return output / "_build" / "html", chapter_runs.results

@@ -1,29 +1,27 @@
 """The student notebooks of `make student`: no solution left, every self-check works.
 
-One kernel per chapter, in quick mode: the chapter runs top to bottom once, and
-at each exercise the kernel first runs the stub and the self-check (which must
-fail with ExerciseNotSolved, as it does for a student), then the reference
-solution and the self-check again (which must pass).
+Each chapter runs once, in quick mode and in one kernel (conftest.ChapterRuns):
+at each exercise the kernel first runs the student's stub and the self-check,
+which must fail with ExerciseNotSolved as it does for a student; then a plausible
+wrong answer (tests/wrong_answers/<chapter>.py) and the self-check, which must
+fail the same way; then the reference solution and the self-check, which must
+pass.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 import sys
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, ROOT
+from conftest import CHAPTERS, ROOT, WRONG_ANSWERS, tags, wrong_answers
 
 sys.path.insert(0, str(ROOT / "tools"))
 import make_student  # noqa: E402
 
-CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-
-
-def tags(cell) -> list[str]:
-    return cell.metadata.get("tags", [])
+# The tags that hide a solution on the site; a student's own cell carries none.
+HIDING_TAGS = {"solution", "hide-cell", "hide-input"}
 
 
 def meaningful_lines(source: str) -> set[str]:
@@ -32,12 +30,17 @@ def meaningful_lines(source: str) -> set[str]:
             if re.search(r"\w{2}", line)}
 
 
+def exercise_labels(path) -> list[str]:
+    """Return the labels of a chapter's exercises, from its self-check cells."""
+    notebook = nbformat.read(path, as_version=4)
+    return [make_student.exercise_label(cell.source) for cell in notebook.cells
+            if "self-check" in tags(cell)]
+
+
 @pytest.fixture(scope="module")
-def student_folder(tmp_path_factory):
-    """Run the generator as `make student` does, into a temporary folder."""
-    output = tmp_path_factory.mktemp("student")
-    assert make_student.main(["--output", str(output)]) == 0
-    return output
+def student_folder(chapter_runs):
+    """The student notebooks, written as `make student` does (no chapter runs)."""
+    return chapter_runs.student_folder()
 
 
 def test_student_folder_has_every_chapter_and_helpers(student_folder):
@@ -60,60 +63,51 @@ def test_student_notebook_has_no_solution_left(student_folder, path):
                                   if "solution" not in tags(c)))
     stub_ids = {c.id for c in solutions}
     for cell in student.cells:
-        assert "solution" not in tags(cell) and "hide-input" not in tags(cell)
+        assert "solution" not in tags(cell)
+        if cell.id in stub_ids:
+            # The student's own cell is shown, code and outputs.
+            hidden = HIDING_TAGS & set(tags(cell))
+            assert not hidden, f"{path.name}: a student's cell is tagged {hidden}"
         given_away = solution_lines - (set() if cell.id in stub_ids else chapter_lines)
         left = meaningful_lines(cell.source) & given_away
         assert not left, f"{path.name}: solution code left in a student cell: {left}"
     assert "jupytext" not in student.metadata, "a student's copy is not paired"
 
 
-def run_chapter_with_stubs(path, student_path, tmp_path, monkeypatch):
-    """Run the chapter in one kernel; return, per exercise, what its checks did."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    monkeypatch.setenv("AE_BOOK_QUICK", "1")
-    monkeypatch.setenv("AE_BOOK_RESULTS", str(tmp_path / "results.json"))
-    reference = nbformat.read(path, as_version=4)
-    student = nbformat.read(student_path, as_version=4)
-    stubs = {c.id: c for c in student.cells}
-    # The client keeps its own copy, where it stores each cell it runs.
-    client = NotebookClient(copy.deepcopy(reference), timeout=1800,
-                            kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
-    outcomes = []
-    with client.setup_kernel():
-        for index, cell in enumerate(reference.cells):
-            if "solution" in tags(cell):
-                check = reference.cells[index + 1]
-                label = make_student.exercise_label(check.source)
-                client.execute_cell(stubs[cell.id], index)
-                try:
-                    client.execute_cell(copy.deepcopy(check), index + 1)
-                    outcomes.append((label, "stub", "passed", ""))
-                except CellExecutionError as error:
-                    outcomes.append((label, "stub", error.ename, error.evalue))
-            if cell.cell_type == "code":
-                # Raises CellExecutionError, and fails the test, on any error.
-                client.execute_cell(cell, index)
-                if "self-check" in tags(cell):
-                    outcomes.append((label, "solution", "passed", ""))
-    return outcomes
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_wrong_answer(path):
+    labels = exercise_labels(path)
+    answers = wrong_answers(path.stem)
+    where = WRONG_ANSWERS / f"{path.stem}.py"
+    missing = [label for label in labels if label not in answers]
+    assert not missing, f"{where} has no wrong answer for {missing}"
+    unknown = sorted(set(answers) - set(labels))
+    assert not unknown, f"{where}: no exercise is labelled {unknown}"
+    for label, code in answers.items():
+        compile(code, f"{where}: {label}", "exec")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_self_checks_pass_with_the_solution_and_fail_with_the_stub(
-        student_folder, path, tmp_path, monkeypatch):
-    outcomes = run_chapter_with_stubs(path, student_folder / path.name, tmp_path,
-                                      monkeypatch)
-    labels = {label for label, *_ in outcomes}
-    assert labels and len(outcomes) == 2 * len(labels)
-    for label, cell, result, message in outcomes:
-        if cell == "solution":
-            assert result == "passed"
-        else:
-            assert result == "ExerciseNotSolved", (
-                f"{path.name}, {label}: the stub's self-check gave {result} "
-                f"{message!r}, not ExerciseNotSolved"
-            )
-            assert message.startswith(f"{label}: "), message
+def test_self_checks_reject_the_stub_and_a_wrong_answer_and_pass_the_solution(
+        chapter_runs, path):
+    run = chapter_runs[path.stem]
+    assert run.error is None, f"{path.name} failed: {run.error}"
+    labels = exercise_labels(path)
+    assert labels and list(run.exercises) == labels
+    problems = []
+    for label, trials in run.exercises.items():
+        for trial in ("stub", "wrong answer"):
+            result, message = trials[trial]
+            if result != "ExerciseNotSolved":
+                problems.append(f"{label}, {trial}: the self-check gave {result} "
+                                f"{message!r}, not ExerciseNotSolved")
+            elif not message.startswith(f"{label}: "):
+                problems.append(f"{label}, {trial}: the message does not start "
+                                f"with the label: {message!r}")
+            elif trial == "wrong answer" and "not answered yet" in message:
+                # Rejected for a missing name, the wrong answer tested nothing.
+                problems.append(f"{label}: the wrong answer does not define the "
+                                f"exercise's names: {message!r}")
+        if trials.get("solution") != ("passed", ""):
+            problems.append(f"{label}: the solution's self-check did not pass")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
