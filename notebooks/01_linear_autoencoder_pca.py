@@ -51,6 +51,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from keras import layers
+from matplotlib.ticker import MaxNLocator
 from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
 
@@ -309,13 +310,16 @@ top.bar(np.arange(1, latent_dim + 1), np.sort(image_angles))
 top.set(title="Principal angles between the autoencoder's and PCA's subspaces",
         xlabel="angle index (sorted)", ylabel="angle (degrees)")
 component_numbers = np.arange(1, len(share_in_subspace) + 1)
-bottom.bar(component_numbers, share_in_subspace, label="share in the subspace")
+bottom.bar(component_numbers, share_in_subspace)
 bottom.axvline(latent_dim + 0.5, color="black", linestyle=":")
 bottom.set(title="PCA's directions, as far as the decoder's subspace holds them",
-           xlabel="principal component", ylabel="share in the subspace")
+           xlabel="principal component", ylabel="share in the subspace",
+           ylim=(0, 1.05))
+for axis in (top, bottom):
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
 variance_axis = bottom.twinx()
 variance_axis.plot(component_numbers, pca_40.explained_variance_, color="grey",
-                   marker=".", label="variance along it")
+                   marker=".")
 variance_axis.set(yscale="log", ylabel="variance (log scale)")
 plt.show()
 
