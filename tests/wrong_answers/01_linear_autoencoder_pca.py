@@ -6,14 +6,22 @@ chapter goes on as it would without it.
 """
 
 WRONG_ANSWERS = {
-    # An untrained model: the tanh autoencoder is built, but never fitted.
+    # The tanh forgotten: a linear autoencoder, trained the same way, whose error
+    # equals PCA's.
     "Exercise 1": '''
 tanh_inputs = keras.Input(shape=(3,))
-tanh_codings = layers.Dense(
-    2, activation="tanh", kernel_initializer=keras.initializers.GlorotUniform(seed=1)
-)(tanh_inputs)
-tanh_autoencoder = keras.Model(tanh_inputs, layers.Dense(
-    3, kernel_initializer=keras.initializers.GlorotUniform(seed=2))(tanh_codings))
+tanh_autoencoder = keras.Model(tanh_inputs,
+                               layers.Dense(3)(layers.Dense(2)(tanh_inputs)))
+tanh_autoencoder.compile(
+    optimizer=keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(
+            0.02, decay_steps=num_epochs * steps_per_epoch
+        )
+    ),
+    loss="mse",
+)
+tanh_autoencoder.fit(x_data, x_data, epochs=num_epochs, batch_size=batch_size,
+                     verbose=0)
 tanh_mse = float(np.mean((tanh_autoencoder.predict(x_data, verbose=0) - x_data) ** 2))
 ''',
     # The decoder's rows are not orthonormal: W.T @ W is no projector.
