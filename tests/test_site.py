@@ -182,33 +182,6 @@ def test_running_time_note_says_what_was_measured():
         {}, "notebooks/01_x").astext()
 
 
-def test_results_table_lists_results_and_explains_a_corrupt_file(tmp_path,
-                                                                 monkeypatch):
-    sys.path.insert(0, str(ROOT / "book" / "_ext"))
-    import results_table
-    from docutils import nodes
-    from types import SimpleNamespace
-
-    path = tmp_path / "results.json"
-    monkeypatch.setenv("AE_BOOK_RESULTS", str(path))
-    app = SimpleNamespace(srcdir=str(tmp_path))
-
-    def filled_page():
-        section = nodes.section()
-        section += results_table.results_placeholder()
-        results_table.fill_tables(app, section, "book/results")
-        return section
-
-    path.write_text('{"linear/angle": 0.0761, "linear/device": "CPU"}')
-    page = filled_page()
-    rows = [row.astext().split("\n\n") for row in page.findall(nodes.row)]
-    assert rows == [["chapter", "quantity", "value", "device"],
-                    ["linear", "angle", "0.0761", "CPU"]]
-    path.write_text('{"linear/angle": 0.07')
-    text = filled_page().astext()
-    assert "is not valid JSON" in text and "delete it" in text
-
-
 # ------------------------------------------------------------------ in a browser
 
 

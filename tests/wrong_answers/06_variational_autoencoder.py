@@ -4,9 +4,13 @@ Each entry replaces the solution cell's source (tests/test_student.py).
 """
 
 WRONG_ANSWERS = {
-    # The terms of the VAE trained with beta = 1, no new model trained.
+    # The VAE trained with beta = 1, evaluated again: no model with beta = 4.
     "Exercise 1": '''
-beta_reconstruction, beta_kl = test_reconstruction, test_kl
+beta_vae = vae
+beta_metrics = beta_vae.evaluate(x_test_binary, batch_size=500, verbose=0,
+                                 return_dict=True)
+beta_reconstruction = float(beta_metrics["reconstruction_loss"])
+beta_kl = float(beta_metrics["kl_loss"])
 ''',
     # The unconditional VAE: its decoder knows nothing of labels.
     "Exercise 2": '''
