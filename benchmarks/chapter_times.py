@@ -13,10 +13,18 @@ status 1).
     python benchmarks/chapter_times.py notebooks/01_linear_autoencoder_pca.ipynb
     python benchmarks/chapter_times.py --quick --update-timings   # for the book
     python benchmarks/chapter_times.py --save-notebooks /tmp/run  # keep outputs
+    python benchmarks/chapter_times.py --full --reference-results
 
 With --update-timings, each chapter that ran without error gets its wall time
 and device stored in book/timings.yml, which the book shows on every chapter
 page. Run it on a machine that is otherwise idle.
+
+With --reference-results (full mode only), the results that the chapters
+recorded are stored in book/reference_results.json, the committed full-mode
+reference run: the numbers the prose quotes and that a quick build of the
+results page shows beside its own. Each chapter that ran without error replaces
+its own keys and its entry (date, commit, device, CPU, versions); the other
+chapters' entries are kept.
 """
 
 from __future__ import annotations
@@ -24,12 +32,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -51,6 +61,14 @@ TIMINGS_HEADER = """\
 # `faster` (optional, edit by hand) says what to change for a faster run.
 # The book shows these numbers on every chapter page and in book/setup.md.
 """
+REFERENCE = ROOT / "book" / "reference_results.json"
+REFERENCE_ABOUT = (
+    "The committed full-mode reference run: the results each chapter recorded, "
+    "with when and where it ran (per chapter). Written by "
+    "`python benchmarks/chapter_times.py --full --reference-results`; do not "
+    "edit by hand.")
+# Files that this script writes do not make the tree count as changed.
+OWN_OUTPUTS = ("book/reference_results.json", "book/timings.yml")
 
 
 def parse_args(argv=None):
@@ -69,6 +87,9 @@ def parse_args(argv=None):
                         help="store the times in book/timings.yml for the book")
     parser.add_argument("--save-notebooks", type=Path, metavar="FOLDER",
                         help="write each executed notebook, outputs included, here")
+    parser.add_argument("--reference-results", action="store_true",
+                        help="store the chapters' results in "
+                        "book/reference_results.json (full mode only)")
     args = parser.parse_args(argv)
     if args.quick:
         args.quick_mode = True
@@ -76,6 +97,10 @@ def parse_args(argv=None):
         args.quick_mode = False
     else:
         args.quick_mode = os.environ.get("AE_BOOK_QUICK", "").strip() == "1"
+    if args.reference_results and args.quick_mode:
+        parser.error("--reference-results needs full mode (--full, or "
+                     "AE_BOOK_QUICK unset): the reference run holds full-mode "
+                     "figures only")
     return args
 
 
@@ -153,6 +178,87 @@ def update_timings(rows: list[dict], mode: str, path: Path = TIMINGS) -> None:
         {"chapters": dict(sorted(chapters.items()))}, sort_keys=False, width=88))
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name, from /proc/cpuinfo where there is one."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() in ("model name", "Model", "Hardware") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def git_commit(root: Path = ROOT) -> str:
+    """HEAD's commit, with "+dirty" when tracked files have uncommitted changes."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        changes = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                      *(f":(exclude){path}" for path in OWN_OUTPUTS))
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+dirty" if changes else "")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def run_facts() -> dict:
+    """When and on what the chapters ran: the same for every chapter of a run."""
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": git_commit(), "cpu": cpu_model(),
+        "python": platform.python_version(), "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
+    }
+
+
+def update_reference(rows: list[dict], facts: dict, path: Path = REFERENCE,
+                     ) -> list[str]:
+    """Store the results of each chapter that ran without error; keep the others.
+
+    Returns the chapters updated. Each chapter's entry lists its keys, so that a
+    later run of that chapter alone replaces exactly them.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except ValueError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}): restore it "
+                         "(git checkout) or delete it, then run again") from None
+    chapters = data.get("chapters") or {}
+    results = data.get("results") or {}
+    updated = []
+    for row in rows:
+        if row["error"]:
+            continue
+        own = {key: value for key, value in row["results"].items()
+               if "/" in key and not key.endswith("/device")}
+        for key in chapters.get(row["chapter"], {}).get("keys", []):
+            results.pop(key, None)
+        results.update(own)
+        chapters[row["chapter"]] = {
+            **facts,
+            "device": ", ".join(row["devices"]) or "unknown device",
+            "wall_seconds": round(row["wall_seconds"]), "keys": sorted(own)}
+        updated.append(row["chapter"])
+    if not updated:
+        return []
+    data = {"about": REFERENCE_ABOUT, "mode": "full",
+            "chapters": dict(sorted(chapters.items())),
+            "results": dict(sorted(results.items()))}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return updated
+
+
 def budget_line(passed: bool, text: str) -> str:
     return f"{'PASS' if passed else 'FAIL'}  {text}"
 
@@ -217,6 +323,14 @@ def main(argv=None) -> int:
     if args.update_timings:
         update_timings(rows, mode)
         print(f"Times written to {TIMINGS.relative_to(ROOT)}.")
+    if args.reference_results:
+        updated = update_reference(rows, run_facts())
+        failed = [row["chapter"] for row in rows if row["error"]]
+        if updated:
+            print(f"Reference results of {len(updated)} chapter(s) written to "
+                  f"{REFERENCE.relative_to(ROOT)} (other chapters kept).")
+        if failed:
+            print(f"Not stored, since they failed: {', '.join(failed)}.")
     return 1 if any(row["error"] for row in rows) else 0
 
 
