@@ -743,7 +743,7 @@ helpers.self_check(
     and np.mean((helpers.outputs_of(cached_phase2, hidden1_targets)
                  - hidden1_targets) ** 2)
     < np.mean(np.var(hidden1_targets, axis=0)),
-    "cached_phase2 should be a model from keras.Input(shape=(300,)) through a "
+    "cached_phase2 should be a model from keras.Input(shape=(300,)) through "
     "fresh 150-unit and 300-unit Dense layers, trained on hidden1_targets.",
 )
 

@@ -928,9 +928,9 @@ helpers.self_check(
     lambda: list(by_level(psnr_by_sigma)) == list(by_level(noisy_psnr_by_sigma))
     == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
     # Other draws of the noise than the table's, but close on average.
-    and all(abs(by_level(psnr_by_sigma)[sigma] - psnr_table[sigma]["Gaussian"]) < 0.2
+    and all(abs(by_level(psnr_by_sigma)[sigma] - psnr_table[sigma]["Gaussian"]) < 0.1
             and abs(by_level(noisy_psnr_by_sigma)[sigma] - psnr_table[sigma]["noisy"])
-            < 0.2 for sigma in test_sigmas)
+            < 0.1 for sigma in test_sigmas)
     and all(np.diff(list(by_level(noisy_psnr_by_sigma).values())) < 0),
     "psnr_by_sigma and noisy_psnr_by_sigma should map each of the 8 noise levels "
     "0.1, ..., 0.8 to the mean PSNR of the denoiser's outputs and of the clipped "

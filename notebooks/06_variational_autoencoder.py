@@ -424,11 +424,12 @@ helpers.plot_history(
 train_terms = np.array(history.history["reconstruction_loss"])
 validation_terms = np.array(history.history["val_reconstruction_loss"])
 best_epoch = int(np.argmin(validation_terms)) + 1
+final_gap = validation_terms[-1] - train_terms[-1]
 print(f"{num_train_images:,} training digits: the validation reconstruction term "
       f"was lowest at epoch {best_epoch} of {num_epochs} "
       f"({validation_terms.min():.1f} nats; {validation_terms[-1]:.1f} at the "
-      f"end). At the end it sits {validation_terms[-1] - train_terms[-1]:.1f} "
-      "nats above the training term.")
+      f"end). At the end it lies {abs(final_gap):.1f} nats "
+      f"{'above' if final_gap > 0 else 'below'} the training term.")
 
 # %% [markdown]
 # ## New digits
@@ -850,8 +851,8 @@ assert differences == [0.0, 0.0, 0.0], differences
 # it), and a cell that checks your answer.
 #
 # 1. **A beta-VAE.** Multiply the latent loss by $\beta = 4$ (the `beta`
-#    argument of `VAE`), train it like the 20-coding VAE and store its test
-#    reconstruction and KL terms, in nats, in `beta_reconstruction` and
+#    argument of `VAE`): train `beta_vae` like the 20-coding VAE and store its
+#    test reconstruction and KL terms, in nats, in `beta_reconstruction` and
 #    `beta_kl`. What does a larger $\beta$ trade for what (Higgins et al.,
 #    2017)?
 # 2. **A conditional VAE that draws a chosen digit.** Give the encoder and the
@@ -904,9 +905,9 @@ helpers.self_check(
     and np.isclose(beta_reconstruction, test_terms(beta_vae)["reconstruction_loss"],
                    rtol=0.02)
     and beta_kl < test_kl and beta_reconstruction > test_reconstruction,
-    "beta_reconstruction and beta_kl should be the test reconstruction and KL "
-    "terms of a VAE trained with beta=4: less KL, worse reconstruction than "
-    "the VAE with beta=1.",
+    "beta_vae should be a VAE trained with beta=4, and beta_reconstruction and "
+    "beta_kl its test reconstruction and KL terms: less KL, worse "
+    "reconstruction than the VAE with beta=1.",
 )
 
 # %% [markdown]
