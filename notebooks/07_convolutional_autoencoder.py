@@ -522,6 +522,8 @@ helpers.show_images(
 helpers.record("conv/psnr_noisy_db", psnr_table[0.3]["noisy"])
 helpers.record("conv/psnr_denoised_db", psnr_table[0.3]["conv"])
 helpers.record("conv/dense_psnr_denoised_db", psnr_table[0.3]["dense"])
+helpers.record("conv/psnr_denoised_sigma05_db", psnr_table[0.5]["conv"])
+helpers.record("conv/dense_psnr_denoised_sigma05_db", psnr_table[0.5]["dense"])
 helpers.record("conv/train_seconds", sum(
     history.train_seconds for history in [*histories.values(),
                                           *denoise_histories.values()]))
