@@ -114,8 +114,17 @@ def tags(cell) -> list[str]:
     return cell.metadata.get("tags", [])
 
 
-def wrong_answers(stem: str) -> dict[str, str]:
-    """Return tests/wrong_answers/<stem>.py's WRONG_ANSWERS: label -> code."""
+def _is_edits(answer) -> bool:
+    return (isinstance(answer, tuple) and len(answer) > 0 and all(
+        isinstance(edit, tuple) and len(edit) == 2
+        and all(isinstance(text, str) for text in edit) for edit in answer))
+
+
+def wrong_answers(stem: str) -> dict:
+    """Return tests/wrong_answers/<stem>.py's WRONG_ANSWERS: label -> answer.
+
+    An answer is either code, or a tuple of (old, new) edits of the solution.
+    """
     path = WRONG_ANSWERS / f"{stem}.py"
     if not path.exists():
         return {}
@@ -124,10 +133,25 @@ def wrong_answers(stem: str) -> dict[str, str]:
     spec.loader.exec_module(module)
     answers = getattr(module, "WRONG_ANSWERS", None)
     if not isinstance(answers, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in answers.items()):
+            isinstance(k, str) and (isinstance(v, str) or _is_edits(v))
+            for k, v in answers.items()):
         raise ValueError(f"{path} must define WRONG_ANSWERS = {{'Exercise 1': "
-                         "'''code''', ...}}, a dict of strings")
+                         "'''code''' or ((old, new), ...), ...}}: code, or edits "
+                         "of the solution")
     return answers
+
+
+def wrong_source(answer, solution: str, where: str) -> str:
+    """Return a wrong answer's code: as written, or the solution with its edits."""
+    if isinstance(answer, str):
+        return answer
+    source = solution
+    for old, new in answer:
+        if source.count(old) != 1:
+            raise ValueError(f"{where}: the edit must find {old!r} exactly once in "
+                             f"the solution, found it {source.count(old)} times")
+        source = source.replace(old, new)
+    return source
 
 
 def helpers_url(bootstrap_source: str) -> str:
@@ -243,7 +267,9 @@ class ChapterRuns:
                             nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
                         for trial, source in (
                                 ("stub", stub.source if stub else None),
-                                ("wrong answer", wrong.get(label))):
+                                ("wrong answer", None if label not in wrong
+                                 else wrong_source(wrong[label], cell.source,
+                                                   f"{path.stem}, {label}"))):
                             trials[trial] = self.trial(client, source, check, index)
                         client.execute_cell(
                             nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE), index)

@@ -15,7 +15,7 @@ import sys
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, ROOT, WRONG_ANSWERS, tags, wrong_answers
+from conftest import CHAPTERS, ROOT, WRONG_ANSWERS, tags, wrong_answers, wrong_source
 
 sys.path.insert(0, str(ROOT / "tools"))
 import make_student  # noqa: E402
@@ -83,7 +83,14 @@ def test_every_exercise_has_a_wrong_answer(path):
     assert not missing, f"{where} has no wrong answer for {missing}"
     unknown = sorted(set(answers) - set(labels))
     assert not unknown, f"{where}: no exercise is labelled {unknown}"
-    for label, code in answers.items():
+    notebook = nbformat.read(path, as_version=4)
+    solutions = {make_student.exercise_label(notebook.cells[index + 1].source):
+                 cell.source for index, cell in enumerate(notebook.cells)
+                 if "solution" in tags(cell)}
+    for label, answer in answers.items():
+        code = wrong_source(answer, solutions[label], f"{where}: {label}")
+        assert code.strip() != solutions[label].strip(), (
+            f"{where}: {label}'s wrong answer is the solution")
         compile(code, f"{where}: {label}", "exec")
 
 

@@ -1,29 +1,18 @@
 """Plausible wrong answers to chapter 1's exercises; each self-check must reject them.
 
-Each entry replaces the solution cell's source (tests/test_student.py). A wrong
-answer assigns no name that the solution does not assign again, so that the
-chapter goes on as it would without it.
+Each entry replaces the solution cell's source (tests/test_student.py): either
+code, or a tuple of (old, new) edits made to the solution. A wrong answer
+assigns no name that the solution does not assign again, so that the chapter
+goes on as it would without it.
 """
 
 WRONG_ANSWERS = {
     # The tanh forgotten: a linear autoencoder, trained the same way, whose error
     # equals PCA's.
-    "Exercise 1": '''
-tanh_inputs = keras.Input(shape=(3,))
-tanh_autoencoder = keras.Model(tanh_inputs,
-                               layers.Dense(3)(layers.Dense(2)(tanh_inputs)))
-tanh_autoencoder.compile(
-    optimizer=keras.optimizers.Adam(
-        keras.optimizers.schedules.CosineDecay(
-            0.02, decay_steps=num_epochs * steps_per_epoch
-        )
+    "Exercise 1": (
+        ('tanh_codings = layers.Dense(2, activation="tanh")(tanh_inputs)',
+         "tanh_codings = layers.Dense(2)(tanh_inputs)"),
     ),
-    loss="mse",
-)
-tanh_autoencoder.fit(x_data, x_data, epochs=num_epochs, batch_size=batch_size,
-                     verbose=0)
-tanh_mse = float(np.mean((tanh_autoencoder.predict(x_data, verbose=0) - x_data) ** 2))
-''',
     # The decoder's rows are not orthonormal: W.T @ W is no projector.
     "Exercise 2": '''
 ae_projector = decoder_kernel.T @ decoder_kernel

@@ -1,6 +1,7 @@
 """Plausible wrong answers to chapter 4's exercises; each self-check must reject them.
 
-Each entry replaces the solution cell's source (tests/test_student.py).
+Each entry replaces the solution cell's source (tests/test_student.py): either
+code, or a tuple of (old, new) edits made to the solution.
 """
 
 WRONG_ANSWERS = {
@@ -11,17 +12,14 @@ no_penalty_stack, no_penalty_models, _ = train_stack(1, 1, 0, l2=0.0)
 no_penalty_mse = reconstruction_mse(no_penalty_models["autoencoder"])
 ''',
     # An untrained model: the right shapes, never trained on hidden1_targets.
-    "Exercise 2": '''
-cached_inputs = keras.Input(shape=(300,), name="hidden1_outputs")
-cached_codings = layers.Dense(150, activation="elu",
-                              kernel_initializer="he_normal")(cached_inputs)
-cached_phase2 = keras.Model(
-    cached_inputs,
-    layers.Dense(300, activation="elu", kernel_initializer="he_normal")(
-        cached_codings),
-)
-cached_phase2.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-''',
+    "Exercise 2": (
+        ("cached_history = helpers.train(cached_phase2, hidden1_targets, "
+         """hidden1_targets,
+                               num_epochs=phase2_epochs, batch_size=batch_size)
+print(f"phase 2 on cached outputs: {cached_history.train_seconds:.1f} s; "
+      f"phase 2 above: {phase2_history.train_seconds:.1f} s")
+""", ""),
+    ),
     # The difference taken the wrong way round: scratch minus pretrained.
     "Exercise 3": '''
 pretrained_predictions = np.argmax(

@@ -1,6 +1,7 @@
 """Plausible wrong answers to chapter 6's exercises; each self-check must reject them.
 
-Each entry replaces the solution cell's source (tests/test_student.py).
+Each entry replaces the solution cell's source (tests/test_student.py): either
+code, or a tuple of (old, new) edits made to the solution.
 """
 
 WRONG_ANSWERS = {
@@ -23,14 +24,9 @@ conditional_digits = ops.convert_to_numpy(
     ops.sigmoid(vae.decoder(draws))).reshape(10, 10, 784)
 ''',
     # One importance sample whatever K: the three estimates are the same.
-    "Exercise 3": '''
-nll_by_num_samples = {
-    num_samples: float(-importance_sampled_log_likelihood(
-        x_test_binary[:200], vae_encode, vae_log_likelihood, 1, seed=16
-    ).mean())
-    for num_samples in (1, 10, 100)
-}
-''',
+    "Exercise 3": (
+        ("vae_log_likelihood, num_samples, seed=16", "vae_log_likelihood, 1, seed=16"),
+    ),
     # The average of each coding's mean, not its variance over the digits.
     "Exercise 4": '''
 test_means, test_log_vars, _ = (ops.convert_to_numpy(output)

@@ -1,6 +1,7 @@
 """Plausible wrong answers to chapter 8's exercises; each self-check must reject them.
 
-Each entry replaces the solution cell's source (tests/test_student.py).
+Each entry replaces the solution cell's source (tests/test_student.py): either
+code, or a tuple of (old, new) edits made to the solution.
 """
 
 WRONG_ANSWERS = {
@@ -13,20 +14,10 @@ null_distances = np.array([
 ])
 ''',
     # An untrained model: the uniform-prior AAE is compiled, never trained.
-    "Exercise 2": '''
-class UniformAAE(AAE):
-    def sample_prior(self, num_samples):
-        return keras.random.uniform((num_samples, latent_dim), minval=-2.0,
-                                    maxval=2.0, seed=self.prior_seed)
-
-
-uniform_aae = UniformAAE(build_encoder(latent_dim), build_decoder(latent_dim),
-                         build_discriminator(latent_dim), seed=6, name="uniform_aae")
-uniform_aae.compile(**adversarial_optimizers(decay=True))
-uniform_codings = ops.convert_to_numpy(uniform_aae.encoder(x_test))
-uniform_distance = mmd(uniform_codings,
-                       np.random.default_rng(7).uniform(-2, 2, size=(1000, 2)))
-''',
+    "Exercise 2": (
+        ("helpers.train(uniform_aae, x_fit, num_epochs=num_epochs, "
+         "batch_size=batch_size)\n", ""),
+    ),
     # The unsupervised model's decoder, which takes no label: one digit ten times.
     "Exercise 3": '''
 one_style = np.repeat(np.random.default_rng(9).normal(size=(1, 2)), 10, axis=0)
