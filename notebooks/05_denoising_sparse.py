@@ -491,7 +491,7 @@ plt.show()
 # about 0.07<!-- l1/mean_activation:.2f -->, but it has no target: the mean is
 # whatever its weight makes it, and some units switch off for good. Both cost
 # reconstruction accuracy: in full mode the test MSE is about
-# 0.018<!-- sparse/test_mse:.3f --> with the KL penalty and
+# 0.019<!-- sparse/test_mse:.3f --> with the KL penalty and
 # 0.012<!-- l1/test_mse:.3f --> with L1, against
 # 0.008<!-- sparse/plain_test_mse:.3f --> for the plain autoencoder. The
 # penalty weights trade one for the other.

@@ -665,8 +665,9 @@ axis.plot(list(validation_mse_by_code_size), list(validation_mse_by_code_size.va
 axis.set(title="Convolutional autoencoder, 2 epochs", xlabel="number of codings",
          ylabel="MSE on held-out training images", xscale="log")
 axis.set_xticks(list(validation_mse_by_code_size), list(validation_mse_by_code_size))
+axis.minorticks_off()  # Only the code sizes tried are labelled.
 plt.show()
-# The error falls fast up to about 10 codings and slowly after that.
+# The error falls fast up to 10 codings, then more and more slowly.
 
 # %% tags=["self-check"]
 helpers.self_check(

@@ -64,6 +64,13 @@ def load_reference() -> dict:
     return json.loads(REFERENCE_RESULTS.read_text(encoding="utf-8"))["results"]
 
 
+def load_reference_chapters() -> dict:
+    """Return what the reference run says of each chapter (empty when absent)."""
+    if not REFERENCE_RESULTS.exists():
+        return {}
+    return json.loads(REFERENCE_RESULTS.read_text(encoding="utf-8"))["chapters"]
+
+
 def _build_results() -> dict:
     sys.path.insert(0, str(ROOT / "notebooks"))
     import helpers
