@@ -119,6 +119,7 @@ def test_colab_cell_fetches_helpers_from_the_configured_repository(path):
 
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import results_table  # noqa: E402
 import run_numbers  # noqa: E402
 
 
@@ -177,12 +178,17 @@ def markdown_cells(path):
 
 
 @pytest.fixture(scope="module")
-def reference_results():
-    results = run_numbers.load_reference()
-    if not results:
-        pytest.fail(f"{run_numbers.REFERENCE_RESULTS} is missing: run "
-                    "benchmarks/chapter_times.py --full --reference-results")
-    return results
+def reference_run():
+    run = results_table.load_reference()
+    if not run or not run["results"]:
+        pytest.fail(f"{results_table.REFERENCE} is missing: run "
+                    f"{results_table.REFERENCE_COMMAND}")
+    return run
+
+
+@pytest.fixture(scope="module")
+def reference_results(reference_run):
+    return reference_run["results"]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -216,9 +222,10 @@ CANDIDATE = re.compile(r"(?<![\w.$])-?\d[\d,]*\.\d{2,}%?(?![\w.])|"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_results_are_not_quoted_without_a_marker(path, reference_results):
+def test_results_are_not_quoted_without_a_marker(path, reference_run,
+                                                 reference_results):
     """An unmarked number that equals a recorded result must carry its marker."""
-    own_keys = run_numbers.load_reference_chapters().get(path.stem, {}).get("keys")
+    own_keys = reference_run.get("chapters", {}).get(path.stem, {}).get("keys")
     assert own_keys, f"the reference run has no results of {path.stem}"
     values = [reference_results[k] for k in own_keys
               if isinstance(reference_results.get(k), (int, float))

@@ -16,7 +16,6 @@ assertions is shown collapsed as "The claim, checked".
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -25,7 +24,6 @@ from docutils import nodes
 from sphinx.util import logging
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE_RESULTS = ROOT / "book" / "reference_results.json"
 MARKER = re.compile(r"<!--\s*([a-z0-9_]+/[a-z0-9_]+)(?::([^\s>]*))?\s*-->")
 # A number right before a marker: an optional sign, digits with optional
 # thousands commas, an optional decimal part and an optional percent sign.
@@ -55,20 +53,6 @@ def unmatched_markers(text: str) -> list[str]:
     """Return the markers in `text` that do not follow a number directly."""
     quoted = {m.start(2) for m in QUOTED.finditer(text)}
     return [m.group(0) for m in MARKER.finditer(text) if m.start(1) not in quoted]
-
-
-def load_reference() -> dict:
-    """Return the committed full-mode reference results (empty when absent)."""
-    if not REFERENCE_RESULTS.exists():
-        return {}
-    return json.loads(REFERENCE_RESULTS.read_text(encoding="utf-8"))["results"]
-
-
-def load_reference_chapters() -> dict:
-    """Return what the reference run says of each chapter (empty when absent)."""
-    if not REFERENCE_RESULTS.exists():
-        return {}
-    return json.loads(REFERENCE_RESULTS.read_text(encoding="utf-8"))["chapters"]
 
 
 def _build_results() -> dict:
