@@ -13,16 +13,18 @@ NEED_PYTHON := $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' |
 # Hide TensorFlow's start-up notices about missing GPU libraries.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: book test student bench venv lock sync clean help
+.PHONY: book test colab student bench venv lock sync fork clean help
 
 help:
 	@echo "make book    build the website into _build/html (full mode; AE_BOOK_QUICK=1 for quick)"
 	@echo "make test    run the unit tests, every chapter in quick mode, and a book build"
+	@echo "make colab   run every chapter once in quick mode on Google Colab's versions"
 	@echo "make venv    create .venv with requirements.txt at the versions of requirements.lock"
 	@echo "make lock    rewrite requirements.lock with the newest versions requirements.txt allows"
 	@echo "make student write the lab version of every chapter (solutions removed) into _build/student"
 	@echo "make bench   training throughput, then every chapter's time (AE_BOOK_QUICK=1: quick)"
-	@echo "make sync    pair notebooks and their .py files again after an edit"
+	@echo "make sync    pair notebooks and their .py files, and write notebooks/ae_blocks.py"
+	@echo "make fork REPO=owner/name   name a fork in _config.yml and every chapter"
 	@echo "make clean   remove _build (the site, the execution cache, the results)"
 
 venv: $(STAMP)
@@ -61,6 +63,26 @@ book: $(STAMP)
 test: $(STAMP)
 	AE_BOOK_QUICK=1 $(BIN)/python -m pytest
 
+# The chapters on Google Colab's own versions (constraints/colab.txt), in a
+# virtual environment of their own: each chapter runs once, in quick mode.
+COLAB_VENV := .venv-colab
+COLAB_STAMP := $(COLAB_VENV)/.installed
+COLAB_PACKAGES := tensorflow keras tensorboard numpy scipy scikit-learn matplotlib \
+	mlxtend pandas ipykernel nbclient nbformat pyyaml
+
+$(COLAB_STAMP): constraints/colab.txt
+	@$(NEED_PYTHON)
+	test -x $(COLAB_VENV)/bin/python || $(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt \
+		$(COLAB_PACKAGES)
+	$(COLAB_VENV)/bin/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name "Python 3 (Colab's versions)" >/dev/null
+	touch $@
+
+colab: $(COLAB_STAMP)
+	$(COLAB_VENV)/bin/python tools/run_chapters.py --quick
+
 # Lab exercises: every chapter with its solutions replaced by stubs, and helpers.py.
 student: $(STAMP)
 	$(BIN)/python tools/make_student.py --output _build/student
@@ -73,6 +95,12 @@ bench: $(STAMP)
 
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/[0-9]*.ipynb
+	$(BIN)/python tools/sync_blocks.py
+
+# A fork names itself once; the chapters' Colab cell follows (README.md).
+fork: $(STAMP)
+	@test -n "$(REPO)" || { echo "usage: make fork REPO=owner/name"; exit 2; }
+	$(BIN)/python tools/course_ref.py --repository $(REPO)
 
 clean:
 	rm -rf _build

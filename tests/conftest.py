@@ -40,19 +40,18 @@ NOTEBOOKS = ROOT / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 WRONG_ANSWERS = Path(__file__).resolve().parent / "wrong_answers"
 RAW_HOST = "https://raw.githubusercontent.com/"
-sys.path.insert(0, str(NOTEBOOKS))
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
+MODULES = ("helpers.py", "ae_blocks.py")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture
-def helpers(monkeypatch, tmp_path):
-    """The helpers module, with results written to a temporary file."""
+def helpers(monkeypatch):
+    """The helpers module, in full mode, with nothing recorded yet."""
     import helpers as module
 
-    monkeypatch.setenv("AE_BOOK_RESULTS", str(tmp_path / "results.json"))
     monkeypatch.delenv("AE_BOOK_QUICK", raising=False)
     module.DATA_SOURCES.clear()
+    module.RECORDED.clear()
     return module
 
 
@@ -69,29 +68,6 @@ def no_plots(monkeypatch):
 
     monkeypatch.setattr(plt, "show", fake_show)
     return shown
-
-
-def notebook_definitions(stem: str) -> dict:
-    """Run a chapter's imports and its cells tagged `definition`; return the names.
-
-    A chapter shows the full code of the building blocks it introduces (a layer,
-    a loss). Tagging those cells `definition` lets the unit tests check that
-    very code, without running the chapter.
-    """
-    import jupytext
-
-    notebook = jupytext.read(NOTEBOOKS / f"{stem}.ipynb")
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    imports = [line for line in code[1].source.splitlines()
-               if line.startswith(("import ", "from "))]
-    namespace: dict = {}
-    exec("\n".join(imports), namespace)
-    cells = [c for c in code if "definition" in c.metadata.get("tags", [])]
-    if not cells:
-        raise ValueError(f"{stem} has no cell tagged 'definition'")
-    for cell in cells:
-        exec(cell.source, namespace)
-    return namespace
 
 
 # ------------------------------------------------------- one run of every chapter
@@ -154,13 +130,13 @@ def wrong_source(answer, solution: str, where: str) -> str:
     return source
 
 
-def helpers_url(bootstrap_source: str) -> str:
-    """Return the value of HELPERS_URL in a chapter's first code cell."""
+def course_url(bootstrap_source: str) -> str:
+    """Return the value of COURSE_URL in a chapter's first code cell."""
     for node in ast.walk(ast.parse(bootstrap_source)):
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == \
-                "HELPERS_URL":
+                "COURSE_URL":
             return ast.literal_eval(node.value)
-    raise ValueError("the first code cell defines no HELPERS_URL")
+    raise ValueError("the first code cell defines no COURSE_URL")
 
 
 @dataclass
@@ -177,8 +153,10 @@ class ChapterRun:
     seconds: float = 0.0
     folder: Path | None = None  # the empty folder it ran in, as in Colab
     raw_host_count: int = 0  # occurrences of RAW_HOST in the first code cell
-    probe: tuple = ()  # (kernel's cwd, folder helpers was imported from)
+    probe: tuple = ()  # (kernel's cwd, folders helpers and ae_blocks came from)
     requests: list = field(default_factory=list)  # paths asked of the server
+    results: dict = field(default_factory=dict)  # what the chapter recorded
+    claims: list = field(default_factory=list)  # the claims it stated
 
 
 class ChapterRuns:
@@ -186,9 +164,8 @@ class ChapterRuns:
 
     def __init__(self, folder: Path, base_url: str, requests: list, served: Path):
         self.folder = folder
-        self.results = folder / "results.json"
         self.base_url = base_url
-        self.served_helpers = served
+        self.served = served  # the folder that the local server serves the modules from
         self._requests = requests
         self._runs: dict[str, ChapterRun] = {}
         self._student: Path | None = None
@@ -196,7 +173,6 @@ class ChapterRuns:
     def student_folder(self) -> Path:
         """Write the student notebooks as `make student` does, once."""
         if self._student is None:
-            sys.path.insert(0, str(ROOT / "tools"))
             import make_student
 
             output = self.folder / "student"
@@ -210,9 +186,11 @@ class ChapterRuns:
         return self._runs[stem]
 
     def kernel_environment(self) -> dict:
-        env = dict(os.environ, AE_BOOK_QUICK="1", AE_BOOK_RESULTS=str(self.results))
-        # As in Colab: helpers.py can only come from the chapter's own folder.
+        env = dict(os.environ, AE_BOOK_QUICK="1")
+        # As in Colab: the modules can only come from the chapter's own folder,
+        # and only the chapter itself quietens TensorFlow's log.
         env.pop("PYTHONPATH", None)
+        env.pop("TF_CPP_MIN_LOG_LEVEL", None)
         # Figures go inline, as in Jupyter, whatever the test process uses.
         env.pop("MPLBACKEND", None)
         for name in ("NO_PROXY", "no_proxy"):
@@ -233,7 +211,6 @@ class ChapterRuns:
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
 
-        sys.path.insert(0, str(ROOT / "tools"))
         import make_student
 
         reference = nbformat.read(path, as_version=4)
@@ -280,11 +257,11 @@ class ChapterRuns:
             except CellExecutionError as error:
                 run.error = f"cell {index}: {error.ename}: {error.evalue}"
             run.seconds = time.perf_counter() - start
-            # After the chapter, ask the same kernel where it found helpers.py.
+            # After the chapter, ask the same kernel where it found the modules.
             probe = nbformat.v4.new_code_cell(
-                "import os, helpers\n"
-                "print(os.getcwd(),\n"
-                "      os.path.dirname(os.path.abspath(helpers.__file__)))")
+                "import os, helpers, ae_blocks\n"
+                "print(os.getcwd(), *(os.path.dirname(os.path.abspath(m.__file__))\n"
+                "                     for m in (helpers, ae_blocks)))")
             notebook.cells.append(probe)
             try:
                 client.execute_cell(probe, len(notebook.cells) - 1)
@@ -294,6 +271,7 @@ class ChapterRuns:
             notebook.cells.pop()
         run.requests = self._requests[first_request:]
         run.notebook = executed_copy(reference, notebook, language_info)
+        run.results, run.claims = course_helpers().recorded_in(run.notebook)
         return run
 
     @staticmethod
@@ -337,22 +315,29 @@ def executed_copy(reference, executed, language_info):
     return notebook
 
 
+def course_helpers():
+    """The helpers module, imported from notebooks/ (for its readers of results)."""
+    import helpers
+
+    return helpers
+
+
 @pytest.fixture(scope="session")
 def raw_repository(tmp_path_factory):
-    """Serve helpers.py as the raw repository does; yield (base URL, requests, file).
+    """Serve the modules as the raw repository does; yield (base URL, requests, folder).
 
     The folder is laid out like the raw repository,
-    <owner>/<repo>/<branch>/notebooks/helpers.py, with _config.yml's owner,
-    repository and branch.
+    <owner>/<repo>/<ref>/notebooks/{helpers,ae_blocks}.py, with the owner,
+    repository and ref that _config.yml names.
     """
-    import yaml
+    import course_ref
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    owner_repo = config["url"].removeprefix("https://github.com/").strip("/")
+    owner_repo, ref = course_ref.read_config()
     root = tmp_path_factory.mktemp("raw")
-    folder = root / owner_repo / config["branch"] / "notebooks"
+    folder = root / owner_repo / ref / "notebooks"
     folder.mkdir(parents=True)
-    shutil.copy(NOTEBOOKS / "helpers.py", folder / "helpers.py")
+    for module in MODULES:
+        shutil.copy(NOTEBOOKS / module, folder / module)
     requests: list[str] = []
 
     class Recording(SimpleHTTPRequestHandler):
@@ -362,18 +347,14 @@ def raw_repository(tmp_path_factory):
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
         Recording, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", requests, \
-        folder / "helpers.py"
+    yield f"http://127.0.0.1:{server.server_address[1]}/", requests, folder
     server.shutdown()
     server.server_close()
 
 
 @pytest.fixture(scope="session")
 def chapter_runs(tmp_path_factory, raw_repository) -> ChapterRuns:
-    """Each chapter run once in quick mode (on first use); see ChapterRuns.run.
-
-    Every chapter writes its results into one file, chapter_runs.results.
-    """
+    """Each chapter run once in quick mode (on first use); see ChapterRuns.run."""
     base_url, requests, served = raw_repository
     return ChapterRuns(tmp_path_factory.mktemp("chapters"), base_url, requests,
                        served)
@@ -391,13 +372,12 @@ def build_cache(output: Path):
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory, chapter_runs):
-    """Build the whole book once in quick mode; return (html folder, results file).
+    """Build the whole book once in quick mode; return its html folder.
 
     The chapters are not executed again: their runs (chapter_runs) are put into
     the build's execution cache first, where myst-nb finds them. The build's
     output goes to <output>/build.log. AE_BOOK_TEST_SITE=<folder> reuses a build
-    made with `jupyter-book build . --path-output <folder>` (results in
-    <folder>/results.json).
+    made with `jupyter-book build . --path-output <folder>`.
     """
     import subprocess
 
@@ -405,7 +385,7 @@ def built_site(tmp_path_factory, chapter_runs):
 
     if os.environ.get("AE_BOOK_TEST_SITE"):
         output = Path(os.environ["AE_BOOK_TEST_SITE"])
-        return output / "_build" / "html", output / "results.json"
+        return output / "_build" / "html"
     output = tmp_path_factory.mktemp("book")
     cache = build_cache(output)
     for path in CHAPTERS:
@@ -415,8 +395,7 @@ def built_site(tmp_path_factory, chapter_runs):
             CacheBundleIn(run.notebook, str(path),
                           data={"execution_seconds": run.seconds}),
             check_validity=True, overwrite=True)
-    env = dict(os.environ, AE_BOOK_QUICK="1",
-               AE_BOOK_RESULTS=str(chapter_runs.results))
+    env = dict(os.environ, AE_BOOK_QUICK="1")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     process = subprocess.run(
         [str(jupyter_book), "build", str(ROOT), "--path-output", str(output),
@@ -427,4 +406,4 @@ def built_site(tmp_path_factory, chapter_runs):
     # Warnings and errors go to stderr, progress to stdout.
     log = process.stderr[-6000:] + process.stdout[-2000:]
     assert process.returncode == 0, f"the book build failed:\n{log}"
-    return output / "_build" / "html", chapter_runs.results
+    return output / "_build" / "html"

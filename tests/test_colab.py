@@ -1,14 +1,13 @@
-"""A chapter runs alone, as in Colab: its first cell fetches helpers.py, nothing else.
+"""A chapter runs alone, as in Colab: its first cell fetches the course's modules.
 
 Colab is simulated in the session's one run of each chapter (conftest.ChapterRuns):
 every chapter is copied alone into an empty folder, which is the kernel's working
 directory, and run to the end in quick mode with nbclient. A local HTTP server on
-127.0.0.1 (Python's http.server in a thread) stands in for the repository: it
-serves a folder laid out like the raw repository,
-<owner>/<repo>/<branch>/notebooks/helpers.py, with the owner, repository and
-branch of _config.yml. In the copy under test, only the host part of HELPERS_URL
-(https://raw.githubusercontent.com) is rewritten to point at that server; the
-path it asks for is the chapter's own.
+127.0.0.1 stands in for the repository: it serves helpers.py and ae_blocks.py in
+a folder laid out like the raw repository, <owner>/<repo>/<ref>/notebooks/, with
+the owner, repository and ref that _config.yml names. In the copy under test,
+only the host part of COURSE_URL is rewritten to point at that server; the path
+it asks for is the chapter's own.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import ast
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, RAW_HOST, helpers_url
+from conftest import CHAPTERS, MODULES, RAW_HOST, course_url
 
 
 def first_code_cell(path) -> str:
@@ -40,13 +39,28 @@ def test_bootstrap_installs_nothing(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_runs_alone_with_helpers_fetched(chapter_runs, path):
+def test_chapter_runs_alone_with_its_modules_fetched(chapter_runs, path):
     run = chapter_runs[path.stem]
-    assert run.raw_host_count == 1, "HELPERS_URL names another host"
+    assert run.raw_host_count == 1, "COURSE_URL names another host"
     assert run.error is None, f"{path.name} failed in an empty folder: {run.error}"
-    cwd, helpers_folder = run.probe
-    assert cwd == helpers_folder == str(run.folder), "helpers.py came from elsewhere"
-    assert (run.folder / "helpers.py").read_bytes() == (
-        chapter_runs.served_helpers.read_bytes()), "helpers.py is not the served one"
-    url = helpers_url(first_code_cell(path))
-    assert run.requests == ["/" + url.removeprefix(RAW_HOST)], run.requests
+    assert run.probe == (str(run.folder),) * 3, (
+        f"the kernel's folder, then where helpers and ae_blocks came from: {run.probe}")
+    for module in MODULES:
+        assert (run.folder / module).read_bytes() == (
+            chapter_runs.served / module).read_bytes(), f"{module} is not the served one"
+    base = course_url(first_code_cell(path)).removeprefix(RAW_HOST)
+    assert sorted(run.requests) == sorted(f"/{base}{module}" for module in MODULES)
+
+
+def test_no_tensorflow_log_lines_reach_the_outputs(chapter_runs):
+    """TensorFlow's C++ log lines (e.g. `E0000 ... NodeDef mentions ...`) stay out."""
+    import re
+
+    log_line = re.compile(r"^[EWI]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+\.(cc|h):\d+\]",
+                          re.M)
+    for path in CHAPTERS:
+        for index, cell in enumerate(chapter_runs[path.stem].notebook.cells):
+            for output in cell.get("outputs", []):
+                text = output.get("text", "")
+                assert not log_line.search(text), (
+                    f"{path.name}, cell {index}: {log_line.search(text).group(0)}")

