@@ -81,7 +81,7 @@ $(COLAB_STAMP): constraints/colab.txt
 	touch $@
 
 colab: $(COLAB_STAMP)
-	$(COLAB_VENV)/bin/python tools/run_chapters.py --quick
+	$(COLAB_VENV)/bin/python tools/run_chapters.py --quick --no-log-lines
 
 # Lab exercises: every chapter with its solutions replaced by stubs, and helpers.py.
 student: $(STAMP)

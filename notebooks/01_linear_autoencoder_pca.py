@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,mystnb,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext,mystnb
 #     text_representation:
@@ -96,7 +96,7 @@ x_data = hidden @ mixing + 0.1 * rng.normal(size=(num_points, 3))
 x_data = ((x_data - x_data.mean(axis=0)) / x_data.std(axis=0)).astype("float32")
 print("data:", x_data.shape, "variance per feature:", x_data.var(axis=0).round(3))
 
-# %%
+# %% mystnb={"image": {"alt": "3-D scatter plot of the data set, with points coloured by their position along a curved band. The band lies close to a tilted plane: the 3-D data is really 2-D."}}
 fig = plt.figure(figsize=(5, 4))
 axis = fig.add_subplot(projection="3d")
 axis.scatter(*x_data.T, c=angles, cmap="viridis", s=8)
@@ -192,7 +192,7 @@ progress = ShortProgress()
 history = autoencoder.fit(x_data, x_data, epochs=num_epochs, batch_size=batch_size,
                           verbose=0, callbacks=[progress])
 
-# %%
+# %% mystnb={"image": {"alt": "Training curve of the linear autoencoder on the 3-D data: mean squared error on a log scale against epoch. The loss falls steeply at first, then levels off."}}
 helpers.plot_history(history, title="Linear autoencoder on 3-D data",
                      ylabel="mean squared error", logy=True)
 
@@ -203,7 +203,7 @@ helpers.plot_history(history, title="Linear autoencoder on 3-D data",
 # data onto them. We fit scikit-learn's PCA on the same data and put its 2-D
 # projection next to the autoencoder's codings.
 
-# %%
+# %% mystnb={"image": {"alt": "Two scatter plots side by side, the autoencoder's 2-D codings (left) and PCA's 2-D projection (right), coloured as in the 3-D plot. Both show the same curved band of points, rotated, stretched or mirrored with respect to each other."}}
 pca = PCA(n_components=2).fit(x_data)
 pca_codings = pca.transform(x_data)
 ae_codings = encoder.predict(x_data, verbose=0)
@@ -323,7 +323,7 @@ image_history = linear_image_ae.fit(
     validation_data=(x_test, x_test), verbose=0, callbacks=[progress],
 )
 
-# %%
+# %% mystnb={"image": {"alt": "Training and test mean squared error of the linear autoencoder on Fashion-MNIST against epoch: both curves fall as training proceeds."}}
 helpers.plot_history(image_history, title="Linear autoencoder on Fashion-MNIST",
                      ylabel="mean squared error")
 
@@ -342,7 +342,7 @@ print(f"test MSE: linear autoencoder {fashion_ae_mse:.5f}, PCA {fashion_pca_mse:
       f"ratio {fashion_ae_mse / fashion_pca_mse:.3f}; "
       f"mean image {fashion_mean_mse:.5f}")
 
-# %%
+# %% mystnb={"image": {"alt": "Three rows of ten images: Fashion-MNIST test images (top), the linear autoencoder's reconstructions (middle) and PCA's with 20 components (bottom). The two rows of reconstructions look alike, blurry images that keep only the coarse shape of each garment."}}
 helpers.show_images(
     np.concatenate([x_test[:10], np.clip(ae_test[:10], 0, 1),
                     np.clip(pca_test[:10], 0, 1)]),
@@ -358,7 +358,7 @@ helpers.show_images(
 # decoder's subspace: for PCA's own subspace that share would be 1 for the
 # first 20 directions and 0 for the others.
 
-# %%
+# %% mystnb={"image": {"alt": "Two bar charts. Top: the principal angles between the autoencoder's and PCA's 20-D subspaces, sorted; most are near zero and only the last few are large. Bottom: for each of PCA's first 40 directions, the share of it in the decoder's subspace, about 1 for the leading directions and partial only near the cut after direction 20 (dotted line), with PCA's variance per direction as a grey line on a log scale."}}
 pca_40 = PCA(n_components=40, svd_solver="full").fit(x_train)
 decoder_rows = linear_image_ae.get_layer("decoder").kernel.numpy()  # (20, 784)
 image_angles = np.degrees(
@@ -583,7 +583,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 4.** A solution:
 
-# %% tags=["solution", "hide-cell"]
+# %% mystnb={"image": {"alt": "The ten Fashion-MNIST test images that the linear autoencoder reconstructs worst, each labelled with its class. They are mostly garments with fine, high-contrast patterns such as prints, stripes or text."}} tags=["solution", "hide-cell"]
 errors_per_image = np.mean((ae_test - x_test) ** 2, axis=1)
 worst_indices = np.argsort(errors_per_image)[-10:][::-1]
 helpers.show_images(

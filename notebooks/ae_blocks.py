@@ -9,7 +9,11 @@ import math
 import time
 
 import keras
-from keras import layers
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+from sklearn.manifold import trustworthiness
+from sklearn.neighbors import NearestNeighbors
 
 
 # -------- 01_linear_autoencoder_pca ---------------------------------------------------
@@ -95,3 +99,821 @@ class Autoencoder(keras.Model):
 
     def call(self, inputs):
         return self.decoder(self.encoder(inputs))
+
+
+# -------- 03_tied_weights -------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class DenseTranspose(layers.Layer):
+    """A dense layer whose kernel is the transpose of another Dense layer's."""
+
+    def __init__(self, dense, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(dense, layers.Dense):
+            raise ValueError(
+                "DenseTranspose must be tied to a keras.layers.Dense layer, "
+                f"got {type(dense).__name__}"
+            )
+        # Keep the tied layer out of Keras' tracking: its kernel is not ours.
+        object.__setattr__(self, "tied_to", dense)
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        if not self.tied_to.built:
+            raise ValueError(
+                f"the Dense layer '{self.tied_to.name}' must be built (called on "
+                f"its inputs) before DenseTranspose '{self.name}' is used"
+            )
+        if input_shape[-1] != self.tied_to.units:
+            raise ValueError(
+                f"DenseTranspose '{self.name}' expects inputs with "
+                f"{self.tied_to.units} features, the units of "
+                f"'{self.tied_to.name}', got shape {tuple(input_shape)}"
+            )
+        # The output has as many features as the tied layer has inputs.
+        self.bias = self.add_weight(
+            name="bias", shape=(self.tied_to.kernel.shape[0],), initializer="zeros"
+        )
+
+    def call(self, inputs):
+        outputs = ops.matmul(inputs, ops.transpose(self.tied_to.kernel))
+        return self.activation(outputs + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.tied_to.kernel.shape[0])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "dense": keras.saving.serialize_keras_object(self.tied_to),
+            "activation": keras.activations.serialize(self.activation),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["dense"] = keras.saving.deserialize_keras_object(config["dense"])
+        return cls(**config)
+
+
+# -------- 05_denoising_sparse ---------------------------------------------------------
+
+
+def kl_divergence(target, mean_activation, epsilon=1e-7):
+    """KL divergence between Bernoulli(target) and Bernoulli(mean_activation)."""
+    mean_activation = ops.clip(mean_activation, epsilon, 1.0 - epsilon)
+    return (target * ops.log(target / mean_activation)
+            + (1.0 - target) * ops.log((1.0 - target) / (1.0 - mean_activation)))
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class KLSparsity(layers.Layer):
+    """Pass activations through; add weight * sum_j KL(target || batch mean_j)."""
+
+    def __init__(self, target=0.1, weight=0.2, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 < target < 1.0:
+            raise ValueError(f"target must lie strictly between 0 and 1, got {target}")
+        if weight < 0:
+            raise ValueError(f"weight must be non-negative, got {weight}")
+        self.target = float(target)
+        self.weight = float(weight)
+
+    def call(self, activations):
+        mean_activation = ops.mean(activations, axis=0)
+        self.add_loss(self.weight
+                      * ops.sum(kl_divergence(self.target, mean_activation)))
+        return activations
+
+    def get_config(self):
+        return {**super().get_config(), "target": self.target, "weight": self.weight}
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class L1Sparsity(layers.Layer):
+    """Pass activations through; add weight * (sum of |activations| per example)."""
+
+    def __init__(self, weight=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        if weight < 0:
+            raise ValueError(f"weight must be non-negative, got {weight}")
+        self.weight = float(weight)
+
+    def call(self, activations):
+        per_example = ops.sum(ops.abs(activations), axis=-1)
+        self.add_loss(self.weight * ops.mean(per_example))
+        return activations
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}
+
+
+# -------- 06_variational_autoencoder --------------------------------------------------
+
+
+def binarize(images, seed=None):
+    """Draw every pixel as 1 with a probability equal to its intensity."""
+    noise = keras.random.uniform(ops.shape(images), seed=seed)
+    return ops.cast(noise < images, "float32")
+
+
+def latent_loss(mean, log_var):
+    """KL divergence from N(mean, exp(log_var)) to N(0, I), summed over codings."""
+    return 0.5 * ops.sum(ops.exp(log_var) + ops.square(mean) - 1.0 - log_var, axis=-1)
+
+
+def reconstruction_loss(images, logits):
+    """Sigmoid cross-entropy of binary images given logits, summed over pixels."""
+    return ops.sum(
+        ops.binary_crossentropy(images, logits, from_logits=True), axis=-1
+    )
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class Sampling(layers.Layer):
+    """Draw codings from N(mean, exp(log_var)) with the reparameterisation trick."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        mean, log_var = inputs
+        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return mean + ops.exp(0.5 * log_var) * noise
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def build_encoder(latent_dim, seed=None, name="encoder"):
+    """784 pixels -> 500 -> 500 -> mean, log-variance and a sampled coding."""
+    inputs = keras.Input(shape=(784,), name="pixels")
+    hidden = inputs
+    for index in (1, 2):
+        hidden = layers.Dense(500, activation="elu", kernel_initializer="he_normal",
+                              name=f"hidden{index}")(hidden)
+    mean = layers.Dense(latent_dim, name="mean")(hidden)
+    log_var = layers.Dense(latent_dim, name="log_var")(hidden)
+    codings = Sampling(seed=seed, name="sampling")([mean, log_var])
+    return keras.Model(inputs, [mean, log_var, codings], name=name)
+
+
+def build_decoder(latent_dim, name="decoder"):
+    """Codings -> 500 -> 500 -> 784 logits, one per pixel."""
+    inputs = keras.Input(shape=(latent_dim,), name="codings")
+    hidden = inputs
+    for index in (1, 2):
+        hidden = layers.Dense(500, activation="elu", kernel_initializer="he_normal",
+                              name=f"hidden{index}")(hidden)
+    logits = layers.Dense(784, name="logits")(hidden)
+    return keras.Model(inputs, logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class VAE(keras.Model):
+    """A VAE whose fit() and evaluate() report the negative ELBO and its terms."""
+
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder, self.beta = encoder, decoder, beta
+        self.seed = seed
+        self.binarize_seed = keras.random.SeedGenerator(seed)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def call(self, images):
+        _, _, logits = self.encode_decode(images, None)
+        return logits
+
+    def encode_decode(self, images, labels):
+        """Return the mean and log-variance of the codings, and the logits."""
+        mean, log_var, codings = self.encoder(images)
+        return mean, log_var, self.decoder(codings)
+
+    def compute_terms(self, images, labels):
+        mean, log_var, logits = self.encode_decode(images, labels)
+        reconstruction = ops.mean(reconstruction_loss(images, logits))
+        kl = ops.mean(latent_loss(mean, log_var))
+        return reconstruction, kl
+
+    def update_trackers(self, reconstruction, kl):
+        # The tracked loss is the negative ELBO, whatever the value of beta.
+        self.loss_tracker.update_state(reconstruction + kl)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images = binarize(images, seed=self.binarize_seed)
+        with tf.GradientTape() as tape:
+            reconstruction, kl = self.compute_terms(images, labels)
+            loss = reconstruction + self.beta * kl
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        return self.update_trackers(reconstruction, kl)
+
+    def test_step(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self.update_trackers(*self.compute_terms(images, labels))
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta, "seed": self.seed,
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder)}
+
+    @classmethod
+    def from_config(cls, config):
+        parts = {name: keras.saving.deserialize_keras_object(config.pop(name))
+                 for name in ("encoder", "decoder")}
+        return cls(**parts, **config)
+
+
+def gaussian_log_density(values, mean, log_var):
+    """Log-density of a diagonal Gaussian at `values`, summed over the last axis."""
+    return -0.5 * ops.sum(
+        np.log(2 * np.pi) + log_var + ops.square(values - mean) / ops.exp(log_var),
+        axis=-1,
+    )
+
+
+def importance_sampled_log_likelihood(images, encode, log_likelihood, num_samples,
+                                      seed=None, batch_size=None):
+    """Estimate log p(x) of every image with `num_samples` draws from q(z|x).
+
+    `encode(images)` returns the mean and log-variance of q(z|x), and
+    `log_likelihood(images, codings)` returns log p(x|z) with shape
+    (num_samples, batch) for codings of shape (num_samples, batch, latent_dim).
+    The prior p(z) is N(0, I). By default a batch holds as many images as make
+    about 20,000 codings.
+    """
+    seed_generator = keras.random.SeedGenerator(seed)
+    batch_size = batch_size or max(1, 20_000 // num_samples)
+    estimates = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size]
+        mean, log_var = encode(batch)
+        noise = keras.random.normal((num_samples, *ops.shape(mean)),
+                                    seed=seed_generator)
+        codings = mean + ops.exp(0.5 * log_var) * noise
+        log_weights = (log_likelihood(batch, codings)
+                       + gaussian_log_density(codings, 0.0, 0.0)
+                       - gaussian_log_density(codings, mean, log_var))
+        estimates.append(ops.convert_to_numpy(
+            ops.logsumexp(log_weights, axis=0) - np.log(num_samples)))
+    return np.concatenate(estimates)
+
+
+# -------- 07_convolutional_autoencoder ------------------------------------------------
+
+
+def conv_output_size(size, kernel_size, strides, padding, transposed=False,
+                     output_padding=None):
+    """Output size of a (transposed) convolution along one axis, as Keras builds it."""
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    for name, value in (("size", size), ("kernel_size", kernel_size),
+                        ("strides", strides)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if output_padding is not None and not (
+            transposed and isinstance(output_padding, int)
+            and 0 <= output_padding < strides):
+        raise ValueError("output_padding must be an integer from 0 to strides - 1, "
+                         f"of a transposed convolution; got {output_padding!r}")
+    if transposed:
+        if output_padding is not None:
+            # Keras pads "same" by kernel_size // 2 on each side, "valid" not at all.
+            border = 2 * (kernel_size // 2) if padding == "same" else 0
+            return (size - 1) * strides + kernel_size - border + output_padding
+        if padding == "same":
+            return size * strides
+        return size * strides + max(kernel_size - strides, 0)
+    if padding == "same":
+        return math.ceil(size / strides)
+    if kernel_size > size:
+        raise ValueError(f"a kernel of {kernel_size} does not fit in {size} pixels")
+    return (size - kernel_size) // strides + 1
+
+
+def build_conv_encoder(latent_dim, filters, name="conv_encoder"):
+    """Strided 3 x 3 convolutions, then a Dense layer to the codings."""
+    images = keras.Input(shape=(28, 28, 1), name="images")
+    x = images
+    for index, num_filters in enumerate(filters):
+        x = layers.Conv2D(num_filters, 3, strides=2, padding="same",
+                          activation="relu", name=f"conv{index + 1}")(x)
+    codings = layers.Dense(latent_dim, name="codings")(layers.Flatten()(x))
+    return keras.Model(images, codings, name=name)
+
+
+def build_conv_decoder(encoder, name="conv_decoder"):
+    """Mirror a convolutional encoder: a Dense layer to its last feature maps,
+    then a transposed convolution for each of its convolutions, in reverse."""
+    convolutions = [layer for layer in encoder.layers
+                    if isinstance(layer, layers.Conv2D)]
+    start_shape = tuple(convolutions[-1].output.shape[1:])
+    codings = keras.Input(shape=encoder.output.shape[1:], name="codings")
+    x = layers.Dense(math.prod(start_shape), activation="relu")(codings)
+    x = layers.Reshape(start_shape)(x)
+    for convolution in reversed(convolutions):
+        target_shape = convolution.input.shape[1:]
+        # A strided convolution maps several sizes to one (13 and 14 both give
+        # 7); output_padding picks the one this convolution started from.
+        output_padding = tuple(
+            target - conv_output_size(size, kernel_size, strides,
+                                      convolution.padding, transposed=True,
+                                      output_padding=0)
+            for target, size, kernel_size, strides in zip(
+                target_shape[:2], x.shape[1:3], convolution.kernel_size,
+                convolution.strides))
+        last = convolution is convolutions[0]
+        x = layers.Conv2DTranspose(
+            target_shape[-1], convolution.kernel_size, strides=convolution.strides,
+            padding=convolution.padding, output_padding=output_padding,
+            activation=None if last else "relu", name="logits" if last else None,
+        )(x)
+    return keras.Model(codings, x, name=name)
+
+
+def build_autoencoder(encoder, decoder, name):
+    """Images in, logits out; compiled with the sigmoid cross-entropy."""
+    images = keras.Input(shape=(28, 28, 1), name="images")
+    autoencoder = keras.Model(images, decoder(encoder(images)), name=name)
+    autoencoder.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        steps_per_execution=32,
+    )
+    return autoencoder
+
+
+# -------- 08_adversarial_autoencoder --------------------------------------------------
+
+
+def dense_stack(inputs, units=(500, 500), activation="elu"):
+    """Hidden layers of a network, named hidden1, hidden2, ..."""
+    hidden = inputs
+    for index, width in enumerate(units, start=1):
+        hidden = layers.Dense(width, activation=activation,
+                              kernel_initializer="he_normal",
+                              name=f"hidden{index}")(hidden)
+    return hidden
+
+
+def build_deterministic_encoder(latent_dim, name="encoder"):
+    """784 pixels -> 500 -> 500 -> codings, one point per image."""
+    inputs = keras.Input(shape=(784,), name="pixels")
+    codings = layers.Dense(latent_dim, name="codings")(dense_stack(inputs))
+    return keras.Model(inputs, codings, name=name)
+
+
+def build_discriminator(latent_dim, name="discriminator"):
+    """Codings -> 500 -> 500 -> one logit: 'drawn from the prior'."""
+    inputs = keras.Input(shape=(latent_dim,), name="codings")
+    hidden = dense_stack(inputs, activation="leaky_relu")
+    return keras.Model(inputs, layers.Dense(1, name="logit")(hidden), name=name)
+
+
+def ring_centres(num_components=10, radius=4.0):
+    """Centres of equally spaced Gaussians on a circle around the origin."""
+    angles = 2 * np.pi * np.arange(num_components) / num_components
+    return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1)
+
+
+def sample_mixture(num_samples, centres, scale, seed=None):
+    """Draw from an equal-weight mixture of isotropic Gaussians."""
+    centres = ops.convert_to_tensor(np.asarray(centres, dtype="float32"))
+    component = keras.random.randint((num_samples,), 0, ops.shape(centres)[0],
+                                     seed=seed)
+    noise = keras.random.normal((num_samples, ops.shape(centres)[1]), seed=seed)
+    return ops.take(centres, component, axis=0) + scale * noise
+
+
+def pixel_reconstruction_loss(images, logits):
+    """Chapter 6's reconstruction loss per pixel: the mean sigmoid cross-entropy."""
+    return reconstruction_loss(images, logits) / ops.shape(images)[-1]
+
+
+def discriminator_loss(prior_logits, coding_logits):
+    """Cross-entropy with prior samples labelled 1 and codings labelled 0."""
+    real = ops.binary_crossentropy(ops.ones_like(prior_logits), prior_logits,
+                                   from_logits=True)
+    fake = ops.binary_crossentropy(ops.zeros_like(coding_logits), coding_logits,
+                                   from_logits=True)
+    return ops.mean(real) + ops.mean(fake)
+
+
+def regularization_loss(coding_logits):
+    """The encoder's non-saturating loss -log D(z): codings should be labelled 1."""
+    return ops.mean(ops.binary_crossentropy(ops.ones_like(coding_logits),
+                                            coding_logits, from_logits=True))
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class AAE(keras.Model):
+    """An autoencoder whose codings a discriminator pushes towards a prior."""
+
+    def __init__(self, encoder, decoder, discriminator, centres=((0.0, 0.0),),
+                 scale=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.discriminator = discriminator
+        self.centres = np.asarray(centres, dtype="float32")
+        self.scale, self.seed = float(scale), seed
+        self.prior_seed = keras.random.SeedGenerator(seed)
+        self.reconstruction_tracker = keras.metrics.Mean(name="loss")
+        self.discriminator_tracker = keras.metrics.Mean(name="discriminator_loss")
+        self.regularization_tracker = keras.metrics.Mean(name="regularization_loss")
+
+    @property
+    def metrics(self):
+        return [self.reconstruction_tracker, self.discriminator_tracker,
+                self.regularization_tracker]
+
+    def compile(self, reconstruction_optimizer, discriminator_optimizer,
+                regularization_optimizer, **kwargs):
+        super().compile(optimizer=reconstruction_optimizer, **kwargs)
+        self.discriminator_optimizer = discriminator_optimizer
+        self.regularization_optimizer = regularization_optimizer
+
+    def call(self, images):
+        return self.decoder(self.encoder(images))
+
+    def sample_prior(self, num_samples):
+        return sample_mixture(num_samples, self.centres, self.scale,
+                              seed=self.prior_seed)
+
+    def reconstruction_step(self, images):
+        weights = self.encoder.trainable_weights + self.decoder.trainable_weights
+        with tf.GradientTape() as tape:
+            loss = ops.mean(pixel_reconstruction_loss(images, self(images)))
+        self.optimizer.apply(tape.gradient(loss, weights), weights)
+        return loss
+
+    def discriminator_step(self, images):
+        codings = self.encoder(images)
+        prior_codings = self.sample_prior(ops.shape(images)[0])
+        weights = self.discriminator.trainable_weights
+        with tf.GradientTape() as tape:
+            loss = discriminator_loss(self.discriminator(prior_codings),
+                                      self.discriminator(codings))
+        self.discriminator_optimizer.apply(tape.gradient(loss, weights), weights)
+        return loss
+
+    def regularization_step(self, images):
+        weights = self.encoder.trainable_weights
+        with tf.GradientTape() as tape:
+            loss = regularization_loss(self.discriminator(self.encoder(images)))
+        self.regularization_optimizer.apply(tape.gradient(loss, weights), weights)
+        return loss
+
+    def update_trackers(self, reconstruction, discrimination, regularization):
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.discriminator_tracker.update_state(discrimination)
+        self.regularization_tracker.update_state(regularization)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        reconstruction = self.reconstruction_step(images)
+        discrimination = self.discriminator_step(images)
+        regularization = self.regularization_step(images)
+        return self.update_trackers(reconstruction, discrimination, regularization)
+
+    def test_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        codings = self.encoder(images)
+        coding_logits = self.discriminator(codings)
+        prior_logits = self.discriminator(self.sample_prior(ops.shape(images)[0]))
+        return self.update_trackers(
+            ops.mean(pixel_reconstruction_loss(images, self.decoder(codings))),
+            discriminator_loss(prior_logits, coding_logits),
+            regularization_loss(coding_logits),
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            **{key: keras.saving.serialize_keras_object(getattr(self, key))
+               for key in ("encoder", "decoder", "discriminator")},
+            "centres": self.centres.tolist(), "scale": self.scale, "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        for key in ("encoder", "decoder", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    def get_compile_config(self):
+        optimizers = (self.optimizer, self.discriminator_optimizer,
+                      self.regularization_optimizer)
+        names = ("reconstruction_optimizer", "discriminator_optimizer",
+                 "regularization_optimizer")
+        return {name: keras.saving.serialize_keras_object(optimizer)
+                for name, optimizer in zip(names, optimizers)}
+
+    def compile_from_config(self, config):
+        self.compile(**{name: keras.saving.deserialize_keras_object(value)
+                        for name, value in config.items()})
+        # Built optimizers can take back their saved moment estimates.
+        self.optimizer.build(self.encoder.trainable_weights
+                             + self.decoder.trainable_weights)
+        self.discriminator_optimizer.build(self.discriminator.trainable_weights)
+        self.regularization_optimizer.build(self.encoder.trainable_weights)
+
+
+def gaussian_kernel_mean(x, y, bandwidth):
+    """Mean of exp(-|x_i - y_j|^2 / (2 bandwidth^2)) over all pairs."""
+    squared = (np.sum(x**2, axis=1)[:, None] + np.sum(y**2, axis=1)[None, :]
+               - 2 * x @ y.T)
+    return float(np.mean(np.exp(-np.maximum(squared, 0) / (2 * bandwidth**2))))
+
+
+def mmd(x, y, bandwidth=1.0):
+    """Maximum mean discrepancy between two samples (rows), Gaussian kernel."""
+    x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"mmd needs two (n, d) arrays, got {x.shape} and {y.shape}")
+    squared = (gaussian_kernel_mean(x, x, bandwidth)
+               + gaussian_kernel_mean(y, y, bandwidth)
+               - 2 * gaussian_kernel_mean(x, y, bandwidth))
+    return float(np.sqrt(max(squared, 0.0)))
+
+
+class GreyLevelVAE(VAE):
+    """Chapter 6's VAE, trained on the grey levels as they are (no binarising)."""
+
+    def train_step(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            reconstruction, kl = self.compute_terms(images, labels)
+            loss = reconstruction + self.beta * kl
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        return self.update_trackers(reconstruction, kl)
+
+
+# -------- 09_autoencoders_at_work -----------------------------------------------------
+
+
+def leave_one_class_out(labels, held_out_class):
+    """Indices of the images of every class but `held_out_class`."""
+    labels = np.asarray(labels)
+    if held_out_class not in labels:
+        raise ValueError(f"class {held_out_class!r} does not occur in the labels")
+    return np.flatnonzero(labels != held_out_class)
+
+
+def reconstruction_errors(autoencoder, images):
+    """Per-image mean squared error and sigmoid cross-entropy of the outputs."""
+    logits = autoencoder.predict(images, batch_size=2048, verbose=0)
+    squared = ops.mean(ops.square(ops.sigmoid(logits) - images), axis=-1)
+    cross_entropy = ops.mean(
+        ops.binary_crossentropy(images, logits, from_logits=True), axis=-1)
+    return {"squared error": ops.convert_to_numpy(squared),
+            "cross-entropy": ops.convert_to_numpy(cross_entropy)}
+
+
+def nearest_per_class(queries, database, database_labels, num_neighbours,
+                      num_classes=10):
+    """Each query's nearest database images within each class.
+
+    Returns distances and database indices of shape
+    (num_queries, num_classes, num_neighbours), nearest first in each class.
+    """
+    shape = (len(queries), num_classes, num_neighbours)
+    distances, indices = np.full(shape, np.inf), np.full(shape, -1)
+    for label in range(num_classes):
+        members = np.flatnonzero(database_labels == label)
+        if len(members) < num_neighbours:
+            raise ValueError(f"class {label} has only {len(members)} images, "
+                             f"fewer than num_neighbours={num_neighbours}")
+        search = NearestNeighbors(n_neighbors=num_neighbours).fit(database[members])
+        distances[:, label], found = search.kneighbors(queries)
+        indices[:, label] = members[found]
+    return distances, indices
+
+
+def merge_nearest(distances, indices, classes, num_neighbours):
+    """The `num_neighbours` nearest among the lists of `classes`, nearest first."""
+    classes = list(classes)
+    if num_neighbours > distances.shape[2]:
+        raise ValueError(f"the lists hold {distances.shape[2]} neighbours per "
+                         f"class, fewer than num_neighbours={num_neighbours}")
+    flat_distances = distances[:, classes].reshape(len(distances), -1)
+    flat_indices = indices[:, classes].reshape(len(indices), -1)
+    order = np.argsort(flat_distances, axis=1, kind="stable")[:, :num_neighbours]
+    return (np.take_along_axis(flat_distances, order, axis=1),
+            np.take_along_axis(flat_indices, order, axis=1))
+
+
+def nested_choice(auc_by_variant, variants):
+    """For each held-out class, the variant with the best mean AUC over the others.
+
+    `auc_by_variant[name]` holds one AUC per held-out class; the choice for a
+    class never looks at that class's own AUCs.
+    """
+    aucs = np.array([auc_by_variant[name] for name in variants], dtype=float)
+    num_classes = aucs.shape[1]
+    if num_classes < 2:
+        raise ValueError("a nested choice needs at least two held-out classes")
+    mean_of_others = (aucs.sum(axis=1, keepdims=True) - aucs) / (num_classes - 1)
+    return [variants[index] for index in np.argmax(mean_of_others, axis=0)]
+
+
+def precision_at_k(neighbour_labels, query_labels):
+    """Mean share, over the queries, of their neighbours with the query's label."""
+    neighbour_labels = np.asarray(neighbour_labels)
+    query_labels = np.asarray(query_labels)
+    if neighbour_labels.ndim != 2 or len(neighbour_labels) != len(query_labels):
+        raise ValueError("neighbour_labels must have one row per query, got "
+                         f"{neighbour_labels.shape} for {len(query_labels)} queries")
+    return float(np.mean(neighbour_labels == query_labels[:, None]))
+
+
+def brute_force_search(queries, database, num_neighbours):
+    """Indices of each query's nearest database rows (Euclidean), nearest first."""
+    if not 1 <= num_neighbours <= len(database):
+        raise ValueError(f"num_neighbours must lie in [1, {len(database)}], "
+                         f"got {num_neighbours}")
+    squared = (np.sum(queries**2, axis=1)[:, None] - 2 * queries @ database.T
+               + np.sum(database**2, axis=1)[None, :])
+    nearest = np.argpartition(squared, num_neighbours - 1, axis=1)[
+        :, :num_neighbours]
+    order = np.argsort(np.take_along_axis(squared, nearest, axis=1), axis=1)
+    return np.take_along_axis(nearest, order, axis=1)
+
+
+def continuity(reference, embedding, n_neighbors=10):
+    """Continuity of a map (Venna and Kaski): trustworthiness, spaces swapped.
+
+    It is 1 when each point's nearest neighbours in `reference` are among its
+    nearest neighbours in `embedding`, and lower the more of them are torn away.
+    """
+    return trustworthiness(embedding, reference, n_neighbors=n_neighbors)
+
+
+# -------- 10_sparse_autoencoders_explain ----------------------------------------------
+
+
+def top_k_mask(pre_activations, k):
+    """1.0 at the k largest entries of each row, 0.0 elsewhere."""
+    values, _ = ops.top_k(pre_activations, k)
+    # A tie with the k-th value would keep one more entry; with floats it does
+    # not happen in practice, and the threshold is much cheaper than a scatter.
+    return ops.cast(pre_activations >= values[:, -1:], pre_activations.dtype)
+
+
+@keras.saving.register_keras_serializable(package="ae_course")
+class SparseAutoencoder(keras.Model):
+    """latents = act(W_enc (x - b_pre) + b_enc); reconstruction = W_dec z + b_pre.
+
+    `k=None` gives ReLU latents with an L1 penalty `l1_weight`; an integer `k`
+    keeps the k largest pre-activations (TopK). `aux_k` adds Gao et al.'s AuxK
+    loss on latents that have not fired for `dead_steps` steps. The loss is
+    the squared error divided by `variance` (the activations' mean variance).
+    """
+
+    def __init__(self, input_dim, num_latents, k=None, l1_weight=0.0, aux_k=None,
+                 aux_weight=1 / 32, dead_steps=20, variance=1.0, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim, self.num_latents = input_dim, num_latents
+        self.k, self.l1_weight = k, float(l1_weight)
+        self.aux_k, self.aux_weight = aux_k, float(aux_weight)
+        self.dead_steps, self.variance, self.seed = dead_steps, float(variance), seed
+        directions = keras.random.normal((num_latents, input_dim), seed=seed)
+        directions = directions / ops.norm(directions, axis=1, keepdims=True)
+        self.decoder_weights = self.add_weight(
+            shape=(num_latents, input_dim), name="decoder_weights",
+            initializer=lambda shape, dtype: directions)
+        self.encoder_weights = self.add_weight(
+            shape=(input_dim, num_latents), name="encoder_weights",
+            initializer=lambda shape, dtype: ops.transpose(directions))
+        self.encoder_bias = self.add_weight(
+            shape=(num_latents,), name="encoder_bias", initializer="zeros")
+        self.pre_bias = self.add_weight(
+            shape=(input_dim,), name="pre_bias", initializer="zeros")
+        self.steps_since_active = self.add_weight(
+            shape=(num_latents,), name="steps_since_active", initializer="zeros",
+            trainable=False)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.nmse_tracker = keras.metrics.Mean(name="nmse")
+        self.l0_tracker = keras.metrics.Mean(name="l0")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.nmse_tracker, self.l0_tracker]
+
+    def pre_activations(self, x):
+        return ops.matmul(x - self.pre_bias, self.encoder_weights) + self.encoder_bias
+
+    def activate(self, pre_activations):
+        if self.k is None:
+            return ops.relu(pre_activations)
+        return ops.relu(pre_activations * top_k_mask(pre_activations, self.k))
+
+    def encode(self, x):
+        return self.activate(self.pre_activations(x))
+
+    def decode(self, latents):
+        return ops.matmul(latents, self.decoder_weights) + self.pre_bias
+
+    def call(self, x):
+        return self.decode(self.encode(x))
+
+    def aux_loss(self, x, reconstruction, pre_activations):
+        """AuxK: the top aux_k dead latents reconstruct the main model's error."""
+        dead = ops.cast(self.steps_since_active > self.dead_steps, "float32")
+        dead_pre_activations = pre_activations * dead - 1e9 * (1.0 - dead)
+        aux_latents = ops.relu(dead_pre_activations
+                               * top_k_mask(dead_pre_activations, self.aux_k))
+        residual = ops.stop_gradient(x - reconstruction)
+        error = ops.mean(ops.square(
+            residual - ops.matmul(aux_latents, self.decoder_weights)))
+        return error / (ops.mean(ops.var(residual, axis=0)) + 1e-12)
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            pre_activations = self.pre_activations(x)
+            latents = self.activate(pre_activations)
+            reconstruction = self.decode(latents)
+            nmse = ops.mean(ops.square(x - reconstruction)) / self.variance
+            loss = nmse + self.l1_weight * ops.mean(ops.sum(latents, axis=-1))
+            if self.aux_k:
+                loss = loss + self.aux_weight * self.aux_loss(
+                    x, reconstruction, pre_activations)
+        gradients = tape.gradient(loss, self.trainable_weights)
+        # The part of a decoder row's gradient along the row only changes its
+        # norm, which the renormalisation below undoes anyway.
+        gradients = [
+            gradient - ops.sum(gradient * weight, axis=1, keepdims=True) * weight
+            if weight is self.decoder_weights else gradient
+            for gradient, weight in zip(gradients, self.trainable_weights)]
+        self.optimizer.apply(gradients, self.trainable_weights)
+        norms = ops.norm(self.decoder_weights, axis=1, keepdims=True)
+        self.decoder_weights.assign(self.decoder_weights / ops.maximum(norms, 1e-8))
+        fired = ops.any(latents > 0, axis=0)
+        self.steps_since_active.assign(
+            ops.where(fired, 0.0, self.steps_since_active + 1.0))
+        self.loss_tracker.update_state(loss)
+        self.nmse_tracker.update_state(nmse)
+        self.l0_tracker.update_state(
+            ops.mean(ops.sum(ops.cast(latents > 0, "float32"), axis=-1)))
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim,
+                "num_latents": self.num_latents, "k": self.k,
+                "l1_weight": self.l1_weight, "aux_k": self.aux_k,
+                "aux_weight": self.aux_weight, "dead_steps": self.dead_steps,
+                "variance": self.variance, "seed": self.seed}
+
+
+def geometric_median(points, num_iterations=50):
+    """The point with the least summed distance to `points` (Weiszfeld)."""
+    median = points.mean(axis=0)
+    for _ in range(num_iterations):
+        distances = np.linalg.norm(points - median, axis=1)
+        weights = 1.0 / np.maximum(distances, 1e-8)
+        median = (weights[:, None] * points).sum(axis=0) / weights.sum()
+    return median.astype("float32")
+
+
+def normalised_mse(x, reconstruction):
+    """Fraction of variance unexplained: squared error over the mean's."""
+    return float(np.sum((x - reconstruction) ** 2)
+                 / np.sum((x - x.mean(axis=0)) ** 2))
+
+
+def mean_l0(latents):
+    """Mean number of non-zero latents per example."""
+    return float(np.mean(np.sum(latents > 0, axis=1)))
+
+
+def dead_share(latents):
+    """Share of latents that are zero on every example."""
+    return float(np.mean(np.all(latents <= 0, axis=0)))
+
+
+def class_purity(activations, labels, top=20):
+    """Per live unit: share of its `top` highest-activating examples in their
+    most common class. Units with fewer than `top` non-zero activations are
+    left out. Returns the purities and the indices of the units kept."""
+    kept = np.flatnonzero(np.sum(activations > 0, axis=0) >= top)
+    order = np.argsort(-activations[:, kept], axis=0, kind="stable")[:top]
+    top_labels = labels[order]
+    counts = np.stack([np.sum(top_labels == label, axis=0)
+                       for label in np.unique(labels)])
+    return counts.max(axis=0) / top, kept

@@ -21,6 +21,7 @@ import shutil
 import struct
 import tempfile
 import textwrap
+import warnings
 import zlib
 from importlib import metadata
 from pathlib import Path
@@ -166,6 +167,9 @@ def setup(chapter=None, seed: int = 42) -> None:
     # Chapters that train many small models make TensorFlow warn that it traces
     # its functions often; that is expected, so only its errors are shown.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    # Newer Keras warns that fit's shuffle=True does not apply to a tf.data
+    # pipeline; the chapters' pipelines shuffle themselves.
+    warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     gpus = gpu_names()
     if not gpus:
         # Deterministic kernels make two runs print the same numbers. They are

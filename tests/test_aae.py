@@ -1,20 +1,29 @@
 """Unit tests of the building blocks of chapter 8, the adversarial autoencoder.
 
-They run the chapter's cells tagged `definition`, so they test the code the
-reader sees.
+They import the blocks from ae_blocks, which holds the chapter's cells tagged
+`definition`, so they test the code the reader sees.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import notebook_definitions
-
-
-@pytest.fixture(scope="module")
-def aae():
-    """The names defined by the chapter's definition cells."""
-    return notebook_definitions("08_adversarial_autoencoder")
+from ae_blocks import (
+    AAE,
+    VAE,
+    GreyLevelVAE,
+    build_decoder,
+    build_deterministic_encoder,
+    build_discriminator,
+    build_encoder,
+    discriminator_loss,
+    mmd,
+    pixel_reconstruction_loss,
+    reconstruction_loss,
+    regularization_loss,
+    ring_centres,
+    sample_mixture,
+)
 
 
 def to_numpy(value):
@@ -23,13 +32,12 @@ def to_numpy(value):
     return ops.convert_to_numpy(value)
 
 
-def small_model(aae, latent_dim=2, seed=1, **prior):
+def small_model(latent_dim=2, seed=1, **prior):
     """A compiled adversarial autoencoder of the chapter's architecture."""
     import keras
 
-    model = aae["AAE"](aae["build_encoder"](latent_dim),
-                       aae["build_decoder"](latent_dim),
-                       aae["build_discriminator"](latent_dim), seed=seed, **prior)
+    model = AAE(build_deterministic_encoder(latent_dim), build_decoder(latent_dim),
+                build_discriminator(latent_dim), seed=seed, **prior)
     model.compile(
         reconstruction_optimizer=keras.optimizers.Adam(1e-3),
         discriminator_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
@@ -55,7 +63,7 @@ def changed(before, network):
 # ------------------------------------------------------------------ the losses
 
 
-def test_discriminator_loss_labels_prior_samples_1_and_codings_0(aae):
+def test_discriminator_loss_labels_prior_samples_1_and_codings_0():
     prior_logits = np.array([[2.0], [-1.0], [0.5]], dtype="float32")
     coding_logits = np.array([[-3.0], [0.2], [1.5]], dtype="float32")
 
@@ -64,71 +72,75 @@ def test_discriminator_loss_labels_prior_samples_1_and_codings_0(aae):
 
     expected = (-np.mean(np.log(sigmoid(prior_logits)))
                 - np.mean(np.log(1 - sigmoid(coding_logits))))
-    loss = to_numpy(aae["discriminator_loss"](prior_logits, coding_logits))
+    loss = to_numpy(discriminator_loss(prior_logits, coding_logits))
     assert loss == pytest.approx(expected, rel=1e-5)
     # A referee that calls the prior real and the codings fake is right...
     confident = np.full((4, 1), 8.0, dtype="float32")
-    assert to_numpy(aae["discriminator_loss"](confident, -confident)) < 1e-3
+    assert to_numpy(discriminator_loss(confident, -confident)) < 1e-3
     # ... and one that has the labels the other way round is badly wrong.
-    assert to_numpy(aae["discriminator_loss"](-confident, confident)) > 10
+    assert to_numpy(discriminator_loss(-confident, confident)) > 10
     # At chance, 1/2 everywhere, the loss is 2 ln 2.
     zeros = np.zeros((4, 1), dtype="float32")
-    assert to_numpy(aae["discriminator_loss"](zeros, zeros)) == pytest.approx(
+    assert to_numpy(discriminator_loss(zeros, zeros)) == pytest.approx(
         2 * np.log(2), rel=1e-5)
 
 
-def test_regularization_loss_asks_for_the_codings_to_be_labelled_1(aae):
+def test_regularization_loss_asks_for_the_codings_to_be_labelled_1():
     coding_logits = np.array([[-2.0], [0.0], [3.0]], dtype="float32")
     expected = np.mean(np.log1p(np.exp(-coding_logits.astype("float64"))))
-    assert to_numpy(aae["regularization_loss"](coding_logits)) == pytest.approx(
+    assert to_numpy(regularization_loss(coding_logits)) == pytest.approx(
         expected, rel=1e-5)
-    assert to_numpy(aae["regularization_loss"](np.full((3, 1), 8.0, "float32"))) < 1e-3
+    assert to_numpy(regularization_loss(np.full((3, 1), 8.0, "float32"))) < 1e-3
 
 
-def test_reconstruction_loss_is_the_mean_cross_entropy_per_pixel(aae):
+def test_pixel_reconstruction_loss_is_the_mean_cross_entropy_per_pixel():
     targets = np.array([[0.0, 0.3, 1.0]], dtype="float32")
     logits = np.array([[-1.0, 0.5, 2.0]], dtype="float32")
     p = 1 / (1 + np.exp(-logits.astype("float64")))
     expected = -np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p))
-    assert to_numpy(aae["reconstruction_loss"](targets, logits))[0] == (
+    assert to_numpy(pixel_reconstruction_loss(targets, logits))[0] == (
         pytest.approx(expected, rel=1e-5))
+    # It is chapter 6's summed loss divided by the number of pixels.
+    assert to_numpy(pixel_reconstruction_loss(targets, logits))[0] == (
+        pytest.approx(to_numpy(reconstruction_loss(targets, logits))[0] / 3,
+                      rel=1e-6))
 
 
 # ------------------------------------------------------------------ the priors
 
 
-def test_ring_centres_are_equally_spaced_on_the_circle(aae):
-    centres = aae["ring_centres"](10, radius=4.0)
+def test_ring_centres_are_equally_spaced_on_the_circle():
+    centres = ring_centres(10, radius=4.0)
     assert centres.shape == (10, 2)
     np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 4.0)
     gaps = np.linalg.norm(centres - np.roll(centres, 1, axis=0), axis=1)
     np.testing.assert_allclose(gaps, 2 * 4.0 * np.sin(np.pi / 10))
 
 
-def test_sample_mixture_with_one_component_is_the_standard_gaussian(aae):
-    draws = to_numpy(aae["sample_mixture"](200_000, [[0.0, 0.0]], 1.0, seed=1))
+def test_sample_mixture_with_one_component_is_the_standard_gaussian():
+    draws = to_numpy(sample_mixture(200_000, [[0.0, 0.0]], 1.0, seed=1))
     np.testing.assert_allclose(draws.mean(axis=0), 0.0, atol=0.01)
     np.testing.assert_allclose(np.cov(draws, rowvar=False), np.eye(2), atol=0.01)
 
 
-def test_sample_mixture_draws_every_component_equally_often(aae):
-    centres = aae["ring_centres"](10, radius=4.0)
-    draws = to_numpy(aae["sample_mixture"](50_000, centres, 0.5, seed=2))
+def test_sample_mixture_draws_every_component_equally_often():
+    centres = ring_centres(10, radius=4.0)
+    draws = to_numpy(sample_mixture(50_000, centres, 0.5, seed=2))
     distances = np.linalg.norm(draws[:, None, :] - centres[None], axis=-1)
     nearest = distances.argmin(axis=1)
     np.testing.assert_allclose(np.bincount(nearest, minlength=10) / len(draws),
                                0.1, atol=0.01)
     spread = draws - centres[nearest]
     np.testing.assert_allclose(spread.std(axis=0), 0.5, rtol=0.03)
-    again = to_numpy(aae["sample_mixture"](50_000, centres, 0.5, seed=2))
+    again = to_numpy(sample_mixture(50_000, centres, 0.5, seed=2))
     np.testing.assert_array_equal(draws, again)
 
 
 # ------------------------------------------------------------------ the model
 
 
-def test_the_discriminator_step_learns_to_tell_prior_from_codings(aae):
-    model = small_model(aae)
+def test_the_discriminator_step_learns_to_tell_prior_from_codings():
+    model = small_model()
     # Identical images have one coding, a point mass: easy to tell from N(0, I).
     batch = np.ones((64, 784), dtype="float32")
     before = snapshot(model.encoder)
@@ -147,8 +159,8 @@ def test_the_discriminator_step_learns_to_tell_prior_from_codings(aae):
     ("discriminator_step", {"discriminator"}),
     ("regularization_step", {"encoder"}),
 ])
-def test_each_step_changes_only_the_weights_it_owns(aae, step, owners):
-    model = small_model(aae)
+def test_each_step_changes_only_the_weights_it_owns(step, owners):
+    model = small_model()
     networks = {name: getattr(model, name)
                 for name in ("encoder", "decoder", "discriminator")}
     before = {name: snapshot(network) for name, network in networks.items()}
@@ -158,8 +170,8 @@ def test_each_step_changes_only_the_weights_it_owns(aae, step, owners):
     assert after == owners
 
 
-def test_train_step_runs_all_three_steps(aae):
-    model = small_model(aae)
+def test_train_step_runs_all_three_steps():
+    model = small_model()
     networks = [model.encoder, model.decoder, model.discriminator]
     before = [snapshot(network) for network in networks]
     logs = model.train_step((images(),))
@@ -170,8 +182,8 @@ def test_train_step_runs_all_three_steps(aae):
     assert model.regularization_optimizer.iterations.numpy() == 1
 
 
-def test_fit_and_evaluate_report_every_loss(aae):
-    model = small_model(aae)
+def test_fit_and_evaluate_report_every_loss():
+    model = small_model()
     history = model.fit(images(60), epochs=2, batch_size=30, verbose=0)
     names = {"loss", "discriminator_loss", "regularization_loss"}
     assert names <= set(history.history)
@@ -181,11 +193,11 @@ def test_fit_and_evaluate_report_every_loss(aae):
     assert all(np.isfinite(results[name]) for name in names)
 
 
-def test_save_and_load_round_trip_gives_identical_outputs(aae, tmp_path):
+def test_save_and_load_round_trip_gives_identical_outputs(tmp_path):
     import keras
 
-    prior = {"centres": aae["ring_centres"](10, 4.0).tolist(), "scale": 0.5}
-    model = small_model(aae, seed=3, **prior)
+    prior = {"centres": ring_centres(10, 4.0).tolist(), "scale": 0.5}
+    model = small_model(seed=3, **prior)
     model.fit(images(60), epochs=1, batch_size=30, verbose=0)
     path = tmp_path / "aae.keras"
     model.save(path)
@@ -217,37 +229,63 @@ def gaussian_mmd_squared(shift, bandwidth, dim):
     return 2 * same - 2 * cross
 
 
-def test_mmd_of_a_sample_with_itself_is_zero(aae):
+def test_mmd_of_a_sample_with_itself_is_zero():
     x = np.random.default_rng(0).normal(size=(300, 2))
-    assert aae["mmd"](x, x) == pytest.approx(0.0, abs=1e-6)
+    assert mmd(x, x) == pytest.approx(0.0, abs=1e-6)
 
 
-def test_mmd_of_two_point_masses_has_its_closed_form(aae):
+def test_mmd_of_two_point_masses_has_its_closed_form():
     a = np.zeros((5, 2))
     b = np.tile([[1.0, 2.0]], (7, 1))
     # k(a, a) = k(b, b) = 1 and k(a, b) = exp(-|a - b|^2 / 2 sigma^2).
     for bandwidth in (0.5, 1.0, 3.0):
         expected = np.sqrt(2 - 2 * np.exp(-5.0 / (2 * bandwidth**2)))
-        assert aae["mmd"](a, b, bandwidth) == pytest.approx(expected, rel=1e-9)
-    assert aae["mmd"](a, b) == pytest.approx(aae["mmd"](b, a))
+        assert mmd(a, b, bandwidth) == pytest.approx(expected, rel=1e-9)
+    assert mmd(a, b) == pytest.approx(mmd(b, a))
 
 
 @pytest.mark.parametrize("bandwidth", [1.0, 2.0])
-def test_mmd_between_two_gaussians_matches_the_closed_form(aae, bandwidth):
+def test_mmd_between_two_gaussians_matches_the_closed_form(bandwidth):
     rng = np.random.default_rng(1)
     shift = np.array([1.0, -0.5])
     # The average over a few independent pairs of samples of 2,000 points.
-    estimates = [aae["mmd"](rng.normal(size=(2000, 2)),
-                            shift + rng.normal(size=(2000, 2)), bandwidth) ** 2
+    estimates = [mmd(rng.normal(size=(2000, 2)),
+                     shift + rng.normal(size=(2000, 2)), bandwidth) ** 2
                  for _ in range(5)]
     expected = gaussian_mmd_squared(shift, bandwidth, 2)
     assert np.mean(estimates) == pytest.approx(expected, abs=0.015)
     # Two samples of the same Gaussian: only the small positive bias remains.
-    floor = aae["mmd"](rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2)),
-                       bandwidth)
+    floor = mmd(rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2)), bandwidth)
     assert floor < 0.05 < np.sqrt(expected)
 
 
-def test_mmd_rejects_samples_of_different_dimensions(aae):
+def test_mmd_rejects_samples_of_different_dimensions():
     with pytest.raises(ValueError, match="two \\(n, d\\) arrays"):
-        aae["mmd"](np.zeros((3, 2)), np.zeros((3, 3)))
+        mmd(np.zeros((3, 2)), np.zeros((3, 3)))
+
+
+# ------------------------------------------------------------------ the VAE variant
+
+
+def test_grey_level_vae_trains_on_the_grey_levels_themselves():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = GreyLevelVAE(build_encoder(2, seed=1), build_decoder(2), seed=2)
+    assert isinstance(model, VAE)
+    model.compile(optimizer=keras.optimizers.Adam(0.0))
+    # Grey pixels of 0.2 and a decoder that outputs their logit, log(0.2 / 0.8),
+    # everywhere: on the grey levels the reconstruction term is exactly 784
+    # times the entropy of 0.2. A binarised copy (chapter 6's VAE) would give
+    # that only on average, with sampling noise far above the tolerance.
+    logits_layer = model.decoder.get_layer("logits")
+    kernel, bias = logits_layer.get_weights()
+    logits_layer.set_weights([np.zeros_like(kernel),
+                              np.full_like(bias, np.log(0.2 / 0.8))])
+    batch = np.full((64, 784), 0.2, dtype="float32")
+    logs = model.train_step((batch,))
+    entropy = -(0.2 * np.log(0.2) + 0.8 * np.log(0.8))
+    assert float(logs["reconstruction_loss"]) == pytest.approx(784 * entropy,
+                                                               rel=1e-4)
+    assert float(logs["loss"]) == pytest.approx(
+        float(logs["reconstruction_loss"]) + float(logs["kl_loss"]), rel=1e-5)

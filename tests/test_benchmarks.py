@@ -5,41 +5,11 @@ from __future__ import annotations
 import sys
 
 import pytest
-import yaml
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import chapter_times  # noqa: E402
 import cpu_peak  # noqa: E402
-
-
-def row(chapter, seconds, error=None):
-    return {"chapter": chapter, "wall_seconds": seconds, "devices": ["CPU (2 cores)"],
-            "error": error}
-
-
-def test_update_timings_keeps_other_entries_and_skips_failed_chapters(tmp_path):
-    path = tmp_path / "timings.yml"
-    path.write_text(yaml.safe_dump({"chapters": {"01_a": {
-        "full_seconds": 90, "full_device": "CPU", "faster": "lower `num_epochs`"}}}))
-    chapter_times.update_timings(
-        [row("01_a", 27.6), row("02_b", 40.2), row("03_c", 12.0, error="boom")],
-        "quick", path)
-    text = path.read_text()
-    assert text.startswith(chapter_times.TIMINGS_HEADER)
-    assert yaml.safe_load(text) == {"chapters": {
-        "01_a": {"full_seconds": 90, "full_device": "CPU",
-                 "faster": "lower `num_epochs`", "quick_seconds": 28,
-                 "quick_device": "CPU (2 cores)"},
-        "02_b": {"quick_seconds": 40, "quick_device": "CPU (2 cores)"},
-    }}
-
-
-def test_update_timings_creates_the_file(tmp_path):
-    path = tmp_path / "timings.yml"
-    chapter_times.update_timings([row("01_a", 100.4)], "full", path)
-    assert yaml.safe_load(path.read_text())["chapters"] == {
-        "01_a": {"full_seconds": 100, "full_device": "CPU (2 cores)"}}
+import training_throughput  # noqa: E402
 
 
 # ------------------------------------------------- the CPU peak's arithmetic
@@ -131,5 +101,7 @@ def test_training_flops_of_the_chapter_2_autoencoder():
     # Backward: kernel gradients everywhere, input gradients but the first layer's.
     assert cpu_peak.dense_training_flops(shapes) == 3 * forward - 2 * 784 * 256
     assert cpu_peak.dense_training_flops(shapes) == 2_513_920
+    model = training_throughput.build_autoencoder()
+    assert training_throughput.training_flops_per_sample(model) == 2_513_920
     with pytest.raises(ValueError, match="dense layer"):
         cpu_peak.dense_training_flops([])

@@ -47,20 +47,22 @@ def test_chapter_runs_alone_with_its_modules_fetched(chapter_runs, path):
         f"the kernel's folder, then where helpers and ae_blocks came from: {run.probe}")
     for module in MODULES:
         assert (run.folder / module).read_bytes() == (
-            chapter_runs.served / module).read_bytes(), f"{module} is not the served one"
+            chapter_runs.served / module).read_bytes(), \
+            f"{module} is not the served one"
     base = course_url(first_code_cell(path)).removeprefix(RAW_HOST)
     assert sorted(run.requests) == sorted(f"/{base}{module}" for module in MODULES)
 
 
-def test_no_tensorflow_log_lines_reach_the_outputs(chapter_runs):
-    """TensorFlow's C++ log lines (e.g. `E0000 ... NodeDef mentions ...`) stay out."""
-    import re
+def test_no_tensorflow_log_lines_reach_the_outputs_after_setup(chapter_runs):
+    """The Colab cell quietens TensorFlow's C++ log (e.g. `E0000 ... NodeDef
+    mentions ...`). TensorFlow 2.21 still prints a few start-up lines, before its
+    log is set up, in the cell that imports it; Colab's 2.20 prints none, which
+    `make colab` checks on Colab's versions (tools/run_chapters.py --no-log-lines)."""
+    import nbformat
+    import run_chapters
 
-    log_line = re.compile(r"^[EWI]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+\.(cc|h):\d+\]",
-                          re.M)
     for path in CHAPTERS:
-        for index, cell in enumerate(chapter_runs[path.stem].notebook.cells):
-            for output in cell.get("outputs", []):
-                text = output.get("text", "")
-                assert not log_line.search(text), (
-                    f"{path.name}, cell {index}: {log_line.search(text).group(0)}")
+        cells = chapter_runs[path.stem].notebook.cells
+        setup = [i for i, cell in enumerate(cells) if cell.cell_type == "code"][1]
+        later = nbformat.v4.new_notebook(cells=cells[setup + 1:])
+        assert run_chapters.log_lines(later) == [], path.name

@@ -1,19 +1,13 @@
-"""Unit tests of chapter 2's Encoder, Decoder and Autoencoder, from the notebook."""
+"""Unit tests of chapter 2's Encoder, Decoder and Autoencoder, from ae_blocks."""
 
 from __future__ import annotations
 
-import conftest
 import numpy as np
-import pytest
+from ae_blocks import Autoencoder
 
 
-@pytest.fixture(scope="module")
-def chapter():
-    return conftest.notebook_definitions("02_fashion_mnist_autoencoder")
-
-
-def test_shapes_and_size_match_the_source(chapter):
-    autoencoder = chapter["Autoencoder"](20)
+def test_shapes_and_size_match_the_source():
+    autoencoder = Autoencoder(20)
     images = np.random.default_rng(0).uniform(size=(3, 784)).astype("float32")
     assert tuple(autoencoder(images).shape) == (3, 784)
     # 243,412 weights in the encoder and 244,176 in the decoder, as in the source.
@@ -21,8 +15,8 @@ def test_shapes_and_size_match_the_source(chapter):
     assert autoencoder.decoder.count_params() == 244_176
 
 
-def test_encoder_and_decoder_work_on_their_own(chapter):
-    autoencoder = chapter["Autoencoder"](7)
+def test_encoder_and_decoder_work_on_their_own():
+    autoencoder = Autoencoder(7)
     images = np.random.default_rng(1).uniform(size=(4, 784)).astype("float32")
     codings = autoencoder.encoder(images)
     assert tuple(codings.shape) == (4, 7)

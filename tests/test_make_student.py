@@ -57,6 +57,7 @@ def src(tmp_path, monkeypatch):
     folder = tmp_path / "src"
     folder.mkdir()
     (folder / "helpers.py").write_text("# helpers\n")
+    (folder / "ae_blocks.py").write_text("# blocks\n")
     monkeypatch.setattr(make_student, "NOTEBOOKS", folder)
     return folder
 
@@ -88,7 +89,8 @@ def test_stub_replaces_the_solution_and_the_output_validates(src, tmp_path, caps
     status, stdout, err = run(capsys, "--output", out)
     assert (status, err) == (0, "")
     assert stdout.split() == [str(out / "01_a.ipynb")]
-    assert sorted(path.name for path in out.iterdir()) == ["01_a.ipynb", "helpers.py"]
+    assert sorted(path.name for path in out.iterdir()) == [
+        "01_a.ipynb", "ae_blocks.py", "helpers.py"]
     student = nbformat.read(out / "01_a.ipynb", as_version=4)
     nbformat.validate(student)
     cells = {cell.id: cell for cell in student.cells}
@@ -105,6 +107,7 @@ def test_stub_replaces_the_solution_and_the_output_validates(src, tmp_path, caps
     assert student.cells[1].id == "student-version"
     assert "jupytext" not in student.metadata
     assert (out / "helpers.py").read_text() == "# helpers\n"
+    assert (out / "ae_blocks.py").read_text() == "# blocks\n"
 
 
 def test_stub_keeps_other_tags_and_metadata_and_drops_old_hide_input(
@@ -253,7 +256,8 @@ def test_a_new_run_replaces_the_chapters_and_keeps_other_files(src, tmp_path, ca
     (src / "02_b.ipynb").rename(src / "03_c.ipynb")
     assert run(capsys, "--output", out)[0] == 0
     names = sorted(path.name for path in out.iterdir())
-    assert names == ["01_a.ipynb", "03_c.ipynb", "helpers.py", "my_notes.txt"]
+    assert names == ["01_a.ipynb", "03_c.ipynb", "ae_blocks.py", "helpers.py",
+                     "my_notes.txt"]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out", "src"]
     # Chapters given by name replace only themselves.
     other = tmp_path / "other"

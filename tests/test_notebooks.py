@@ -267,3 +267,50 @@ def test_the_reference_run_checked_the_claims_the_chapter_states(path, reference
     for claim in claims:
         verdict = "holds" if claim["holds"] else "does not hold"
         assert verdict == claim["course_says"], claim["statement"]
+
+
+def figure_functions() -> set[str]:
+    """The functions of helpers.py that draw a figure (they call plt.show)."""
+    tree = ast.parse((NOTEBOOKS / "helpers.py").read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+            and _draws_with_pyplot(node)}
+
+
+def _draws_with_pyplot(tree) -> bool:
+    return any(isinstance(call.func, ast.Attribute)
+               and getattr(call.func.value, "id", None) == "plt"
+               for call in _calls(tree, "show"))
+
+
+FIGURE_FUNCTIONS = figure_functions()
+MIN_ALT = 30
+
+
+def draws_figure(cell) -> bool:
+    """Whether a code cell shows a figure: plt.show() or a helpers figure function."""
+    tree = ast.parse(cell.source)
+    return _draws_with_pyplot(tree) or any(_calls(tree, name)
+                                           for name in FIGURE_FUNCTIONS)
+
+
+def test_the_figure_functions_of_helpers_are_known():
+    assert {"show_images", "show_reconstructions", "show_features",
+            "plot_history"} <= FIGURE_FUNCTIONS
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text(path):
+    """Each cell that draws a figure gives the site's <img> an alt text (myst-nb
+    reads it from the cell's metadata mystnb.image.alt) saying what it shows."""
+    notebook = nbformat.read(path, as_version=4)
+    missing = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or not draws_figure(cell):
+            continue
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        if not isinstance(alt, str) or len(alt.strip()) < MIN_ALT:
+            missing.append(f"cell {index} ({cell.source.splitlines()[0]!r})")
+    assert not missing, (
+        f"{path.name}: figures without an alt text of {MIN_ALT}+ characters in "
+        'metadata mystnb.image.alt (in the .py: # %% mystnb={"image": {"alt": '
+        '"..."}}): ' + "; ".join(missing))

@@ -1,4 +1,4 @@
-"""Unit tests of chapter 5's building blocks: the sparsity penalties and PSNR."""
+"""Unit tests of chapter 5's building blocks: the sparsity penalties."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from conftest import notebook_definitions
-
-
-@pytest.fixture(scope="module")
-def chapter():
-    """The cells of 05_denoising_sparse tagged `definition`, executed."""
-    return notebook_definitions("05_denoising_sparse")
+from ae_blocks import KLSparsity, L1Sparsity, kl_divergence
 
 
 def numpy_kl(target, activations, epsilon=1e-7):
@@ -31,43 +25,43 @@ def penalty_of(layer, activations):
             float(keras.ops.convert_to_numpy(layer.losses[0])))
 
 
-def test_kl_penalty_matches_numpy(chapter):
+def test_kl_penalty_matches_numpy():
     rng = np.random.default_rng(0)
     activations = rng.uniform(0.0, 0.6, size=(64, 8)).astype("float32")
-    layer = chapter["KLSparsity"](target=0.1, weight=0.2)
+    layer = KLSparsity(target=0.1, weight=0.2)
     outputs, loss = penalty_of(layer, activations)
     np.testing.assert_array_equal(outputs, activations)
     assert loss == pytest.approx(0.2 * numpy_kl(0.1, activations), rel=1e-5)
 
 
-def test_kl_penalty_is_zero_on_target(chapter):
+def test_kl_penalty_is_zero_on_target():
     activations = np.zeros((10, 5), dtype="float32")
     activations[0] = 1.0  # every unit active on one example in ten
-    _, loss = penalty_of(chapter["KLSparsity"](target=0.1, weight=0.2), activations)
+    _, loss = penalty_of(KLSparsity(target=0.1, weight=0.2), activations)
     assert loss == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize("value", [0.0, 1.0])
-def test_kl_penalty_is_finite_at_activations_of_exactly_0_and_1(chapter, value):
+def test_kl_penalty_is_finite_at_activations_of_exactly_0_and_1(value):
     activations = np.full((16, 4), value, dtype="float32")
-    _, loss = penalty_of(chapter["KLSparsity"](target=0.1, weight=0.2), activations)
+    _, loss = penalty_of(KLSparsity(target=0.1, weight=0.2), activations)
     assert math.isfinite(loss) and loss > 0
     assert loss == pytest.approx(0.2 * numpy_kl(0.1, activations), rel=1e-4)
 
 
-def test_kl_divergence_function_at_the_edges(chapter):
-    values = keras.ops.convert_to_numpy(chapter["kl_divergence"](
+def test_kl_divergence_function_at_the_edges():
+    values = keras.ops.convert_to_numpy(kl_divergence(
         0.1, keras.ops.convert_to_tensor(np.array([0.0, 0.1, 1.0], "float32"))))
     assert np.all(np.isfinite(values))
     assert values[1] == pytest.approx(0.0, abs=1e-6)
     assert values[0] > 1 and values[2] > 1
 
 
-def test_kl_gradient_is_finite_at_0_and_1(chapter):
+def test_kl_gradient_is_finite_at_0_and_1():
     import tensorflow as tf
 
     activations = tf.Variable(np.array([[0.0, 1.0], [0.0, 1.0]], "float32"))
-    layer = chapter["KLSparsity"](target=0.1, weight=0.2)
+    layer = KLSparsity(target=0.1, weight=0.2)
     with tf.GradientTape() as tape:
         layer(activations)
         loss = layer.losses[0]
@@ -76,27 +70,27 @@ def test_kl_gradient_is_finite_at_0_and_1(chapter):
 
 @pytest.mark.parametrize("arguments", [dict(target=0.0), dict(target=1.0),
                                        dict(target=-0.1), dict(weight=-1.0)])
-def test_kl_penalty_rejects_bad_arguments(chapter, arguments):
+def test_kl_penalty_rejects_bad_arguments(arguments):
     with pytest.raises(ValueError, match="target|weight"):
-        chapter["KLSparsity"](**arguments)
+        KLSparsity(**arguments)
 
 
-def test_kl_penalty_get_config_round_trip(chapter):
-    layer = chapter["KLSparsity"](target=0.05, weight=0.3, name="kl")
+def test_kl_penalty_get_config_round_trip():
+    layer = KLSparsity(target=0.05, weight=0.3, name="kl")
     config = layer.get_config()
     assert config["target"] == 0.05 and config["weight"] == 0.3
-    clone = chapter["KLSparsity"].from_config(config)
+    clone = KLSparsity.from_config(config)
     assert (clone.target, clone.weight, clone.name) == (0.05, 0.3, "kl")
     restored = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(layer))
-    assert type(restored) is chapter["KLSparsity"]
+    assert type(restored) is KLSparsity
     assert (restored.target, restored.weight) == (0.05, 0.3)
 
 
-def test_model_with_kl_penalty_saves_and_loads(chapter, tmp_path):
+def test_model_with_kl_penalty_saves_and_loads(tmp_path):
     inputs = keras.Input(shape=(6,))
     codings = keras.layers.Dense(4, activation="sigmoid")(inputs)
-    codings = chapter["KLSparsity"](target=0.1, weight=0.2, name="kl")(codings)
+    codings = KLSparsity(target=0.1, weight=0.2, name="kl")(codings)
     model = keras.Model(inputs, keras.layers.Dense(6, activation="sigmoid")(codings))
     model.compile(optimizer="adam", loss="binary_crossentropy")
     x = np.random.default_rng(1).uniform(size=(32, 6)).astype("float32")
@@ -108,15 +102,15 @@ def test_model_with_kl_penalty_saves_and_loads(chapter, tmp_path):
         model.evaluate(x, x, verbose=0), rel=1e-6)
 
 
-def test_l1_penalty_matches_numpy_and_round_trips(chapter):
+def test_l1_penalty_matches_numpy_and_round_trips():
     rng = np.random.default_rng(2)
     activations = rng.uniform(size=(20, 7)).astype("float32")
-    layer = chapter["L1Sparsity"](weight=0.01, name="l1")
+    layer = L1Sparsity(weight=0.01, name="l1")
     outputs, loss = penalty_of(layer, activations)
     np.testing.assert_array_equal(outputs, activations)
     assert loss == pytest.approx(0.01 * np.abs(activations).sum(axis=1).mean(),
                                  rel=1e-5)
-    clone = chapter["L1Sparsity"].from_config(layer.get_config())
+    clone = L1Sparsity.from_config(layer.get_config())
     assert (clone.weight, clone.name) == (0.01, "l1")
     with pytest.raises(ValueError, match="weight"):
-        chapter["L1Sparsity"](weight=-0.1)
+        L1Sparsity(weight=-0.1)

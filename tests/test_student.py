@@ -43,9 +43,10 @@ def student_folder(chapter_runs):
     return chapter_runs.student_folder()
 
 
-def test_student_folder_has_every_chapter_and_helpers(student_folder):
+def test_student_folder_has_every_chapter_and_both_modules(student_folder):
     names = sorted(path.name for path in student_folder.iterdir())
-    assert names == sorted([path.name for path in CHAPTERS] + ["helpers.py"])
+    assert names == sorted([path.name for path in CHAPTERS] + ["helpers.py",
+                                                               "ae_blocks.py"])
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

@@ -1,21 +1,16 @@
-"""Unit tests of chapter 3's DenseTranspose layer, loaded from the notebook."""
+"""Unit tests of chapter 3's DenseTranspose layer, as ae_blocks collects it."""
 
 from __future__ import annotations
 
-import conftest
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from ae_blocks import DenseTranspose
 from keras import layers
 
 
-@pytest.fixture(scope="module")
-def DenseTranspose():
-    return conftest.notebook_definitions("03_tied_weights")["DenseTranspose"]
-
-
-def tied_pair(DenseTranspose, num_inputs=7, units=5, activation=None):
+def tied_pair(num_inputs=7, units=5, activation=None):
     """A model x -> Dense -> DenseTranspose(tied to that Dense) -> x_hat."""
     inputs = keras.Input(shape=(num_inputs,))
     dense = layers.Dense(units, activation="tanh", name="encoder")
@@ -24,9 +19,9 @@ def tied_pair(DenseTranspose, num_inputs=7, units=5, activation=None):
     return model, dense, tied
 
 
-def test_outputs_match_numpy(DenseTranspose):
+def test_outputs_match_numpy():
     keras.utils.set_random_seed(0)
-    model, dense, tied = tied_pair(DenseTranspose, activation="sigmoid")
+    model, dense, tied = tied_pair(activation="sigmoid")
     tied.bias.assign(np.linspace(-1, 1, 7).astype("float32"))
     x = np.random.default_rng(0).normal(size=(4, 7)).astype("float32")
     kernel, bias = dense.kernel.numpy(), dense.bias.numpy()
@@ -36,8 +31,8 @@ def test_outputs_match_numpy(DenseTranspose):
     assert tied.compute_output_shape((None, 5)) == (None, 7)
 
 
-def test_the_layer_owns_only_its_bias(DenseTranspose):
-    model, dense, tied = tied_pair(DenseTranspose)
+def test_the_layer_owns_only_its_bias():
+    model, dense, tied = tied_pair()
     assert tied.trainable_weights == [tied.bias]
     assert tied.weights == [tied.bias] and tied.count_params() == 7
     # The model holds the shared kernel once: 7*5 + 5 (encoder) + 7 (decoder).
@@ -45,10 +40,9 @@ def test_the_layer_owns_only_its_bias(DenseTranspose):
     assert len(model.trainable_variables) == 3
 
 
-def test_a_training_step_moves_the_kernel_and_its_transpose_together(
-        DenseTranspose):
+def test_a_training_step_moves_the_kernel_and_its_transpose_together():
     keras.utils.set_random_seed(1)
-    model, dense, tied = tied_pair(DenseTranspose)
+    model, dense, tied = tied_pair()
     x = np.random.default_rng(1).uniform(size=(16, 7)).astype("float32")
     before = dense.kernel.numpy().copy()
     model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
@@ -64,9 +58,9 @@ def test_a_training_step_moves_the_kernel_and_its_transpose_together(
                                rtol=1e-5, atol=1e-6)
 
 
-def test_the_kernel_gets_the_gradient_of_both_of_its_uses(DenseTranspose):
+def test_the_kernel_gets_the_gradient_of_both_of_its_uses():
     keras.utils.set_random_seed(2)
-    model, dense, tied = tied_pair(DenseTranspose)
+    model, dense, tied = tied_pair()
     # The same network with an untied decoder whose kernel equals W^T.
     inputs = keras.Input(shape=(7,))
     untied_encoder = layers.Dense(5, activation="tanh")
@@ -88,29 +82,29 @@ def test_the_kernel_gets_the_gradient_of_both_of_its_uses(DenseTranspose):
                                rtol=1e-4, atol=1e-7)
 
 
-def test_rejects_a_layer_that_is_not_dense(DenseTranspose):
+def test_rejects_a_layer_that_is_not_dense():
     with pytest.raises(ValueError, match="must be tied to a keras.layers.Dense"):
         DenseTranspose(layers.Conv1D(4, 3))
     with pytest.raises(ValueError, match="got ndarray"):
         DenseTranspose(np.zeros((3, 4)))
 
 
-def test_rejects_a_dense_layer_that_is_not_built(DenseTranspose):
+def test_rejects_a_dense_layer_that_is_not_built():
     tied = DenseTranspose(layers.Dense(3, name="not_built"))
     with pytest.raises(ValueError, match="'not_built' must be built"):
         tied(np.zeros((2, 3), dtype="float32"))
 
 
-def test_rejects_inputs_of_the_wrong_width(DenseTranspose):
+def test_rejects_inputs_of_the_wrong_width():
     dense = layers.Dense(5)
     dense.build((None, 7))
     with pytest.raises(ValueError, match="expects inputs with 5 features"):
         DenseTranspose(dense)(np.zeros((2, 4), dtype="float32"))
 
 
-def test_save_and_load_keep_the_tie(DenseTranspose, tmp_path):
+def test_save_and_load_keep_the_tie(tmp_path):
     keras.utils.set_random_seed(3)
-    model, _, _ = tied_pair(DenseTranspose, activation="relu")
+    model, _, _ = tied_pair(activation="relu")
     x = np.random.default_rng(3).uniform(size=(5, 7)).astype("float32")
     path = tmp_path / "tied.keras"
     model.save(path)

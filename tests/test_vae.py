@@ -1,21 +1,26 @@
 """Unit tests of the building blocks of chapter 6, the variational autoencoder.
 
-They run the chapter's cells tagged `definition`, so they test the code the
-reader sees.
+They import the blocks from ae_blocks, which holds the chapter's cells tagged
+`definition`, so they test the code the reader sees.
 """
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
-from conftest import notebook_definitions
+from ae_blocks import (
+    VAE,
+    Sampling,
+    binarize,
+    build_decoder,
+    build_encoder,
+    gaussian_log_density,
+    importance_sampled_log_likelihood,
+    latent_loss,
+    reconstruction_loss,
+)
 from scipy.stats import multivariate_normal
-
-
-@pytest.fixture(scope="module")
-def vae():
-    """The names defined by the chapter's definition cells."""
-    return notebook_definitions("06_variational_autoencoder")
 
 
 def to_numpy(value):
@@ -27,18 +32,18 @@ def to_numpy(value):
 # ------------------------------------------------------------------ latent loss
 
 
-def test_latent_loss_is_the_closed_form_kl_to_the_standard_normal(vae):
+def test_latent_loss_is_the_closed_form_kl_to_the_standard_normal():
     rng = np.random.default_rng(0)
     mean = rng.normal(size=(6, 5)).astype("float32")
     log_var = rng.normal(scale=2.0, size=(6, 5)).astype("float32")
     # KL(N(m, s^2) || N(0, 1)) = log(1 / s) + (s^2 + m^2) / 2 - 1 / 2 per coding.
     sigma = np.exp(0.5 * log_var.astype("float64"))
     expected = np.sum(-np.log(sigma) + (sigma**2 + mean**2) / 2 - 0.5, axis=-1)
-    np.testing.assert_allclose(to_numpy(vae["latent_loss"](mean, log_var)), expected,
+    np.testing.assert_allclose(to_numpy(latent_loss(mean, log_var)), expected,
                                rtol=1e-5)
 
 
-def test_latent_loss_matches_a_monte_carlo_estimate(vae):
+def test_latent_loss_matches_a_monte_carlo_estimate():
     mean = np.array([[0.7, -1.2]], dtype="float32")
     log_var = np.array([[-0.5, 0.8]], dtype="float32")
     rng = np.random.default_rng(1)
@@ -48,80 +53,81 @@ def test_latent_loss_matches_a_monte_carlo_estimate(vae):
                    - (z - mean[0]) ** 2 / (2 * sigma**2), axis=1)
     log_p = np.sum(-0.5 * np.log(2 * np.pi) - z**2 / 2, axis=1)
     estimate = np.mean(log_q - log_p)
-    assert to_numpy(vae["latent_loss"](mean, log_var))[0] == pytest.approx(
+    assert to_numpy(latent_loss(mean, log_var))[0] == pytest.approx(
         estimate, abs=0.01)
 
 
-def test_latent_loss_is_zero_only_at_the_prior(vae):
+def test_latent_loss_is_zero_only_at_the_prior():
     zeros = np.zeros((1, 3), dtype="float32")
-    assert to_numpy(vae["latent_loss"](zeros, zeros))[0] == pytest.approx(0.0)
-    assert to_numpy(vae["latent_loss"](zeros + 0.1, zeros))[0] > 0
+    assert to_numpy(latent_loss(zeros, zeros))[0] == pytest.approx(0.0)
+    assert to_numpy(latent_loss(zeros + 0.1, zeros))[0] > 0
 
 
-def test_sigma_form_agrees_for_moderate_variances(vae):
-    mean = np.array([[0.3, -0.4]], dtype="float32")
-    log_var = np.array([[-1.0, 0.5]], dtype="float32")
-    sigma = np.exp(0.5 * log_var)
-    np.testing.assert_allclose(to_numpy(vae["latent_loss_sigma_form"](mean, sigma)),
-                               to_numpy(vae["latent_loss"](mean, log_var)), rtol=1e-5)
+def test_latent_loss_stays_exact_when_a_variance_underflows():
+    import tensorflow as tf
+
+    # exp(-110) underflows in float32: a form written with sigma would take
+    # log(0) here. The log-variance form takes no logarithm at all.
+    log_var = tf.Variable(np.array([[-110.0]], dtype="float32"))
+    mean = tf.zeros_like(log_var)
+    with tf.GradientTape() as tape:
+        loss = latent_loss(mean, log_var)
+    assert to_numpy(loss)[0] == pytest.approx(0.5 * (-1 + 110))
+    # d/dgamma = (exp(gamma) - 1) / 2: bounded, and it still pulls back.
+    assert tape.gradient(loss, log_var).numpy()[0, 0] == pytest.approx(-0.5)
 
 
-def test_sigma_form_breaks_where_the_gamma_form_does_not(vae):
-    # exp(-110) underflows in float32, so log(sigma^2) is log(0).
-    log_var = np.array([[-110.0]], dtype="float32")
-    mean = np.zeros_like(log_var)
-    sigma = np.exp(0.5 * log_var)
-    no_eps = to_numpy(vae["latent_loss_sigma_form"](mean, sigma, eps=0.0))[0]
-    with_eps = to_numpy(vae["latent_loss_sigma_form"](mean, sigma))[0]
-    gamma_form = to_numpy(vae["latent_loss"](mean, log_var))[0]
-    assert np.isinf(no_eps)
-    assert with_eps == pytest.approx(0.5 * (-1 + np.log(1e10)), rel=1e-4)
-    assert gamma_form == pytest.approx(0.5 * (-1 + 110))
-
-
-def test_reconstruction_loss_is_the_summed_bernoulli_negative_log_likelihood(vae):
+def test_reconstruction_loss_is_the_summed_bernoulli_negative_log_likelihood():
     images = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]], dtype="float32")
     logits = np.array([[2.0, -1.0, 0.0], [0.5, 3.0, -2.0]], dtype="float32")
     p = 1 / (1 + np.exp(-logits.astype("float64")))
     expected = -np.sum(images * np.log(p) + (1 - images) * np.log(1 - p), axis=1)
-    np.testing.assert_allclose(to_numpy(vae["reconstruction_loss"](images, logits)),
+    np.testing.assert_allclose(to_numpy(reconstruction_loss(images, logits)),
                                expected, rtol=1e-5)
 
 
 # ------------------------------------------------------------------ sampling
 
 
-def test_sampling_is_deterministic_for_a_given_seed(vae):
+def test_sampling_is_deterministic_for_a_given_seed():
     mean = np.zeros((4, 3), dtype="float32")
     log_var = np.zeros((4, 3), dtype="float32")
-    first = vae["Sampling"](seed=7)
-    second = vae["Sampling"](seed=7)
+    first = Sampling(seed=7)
+    second = Sampling(seed=7)
     draws_a = [to_numpy(first([mean, log_var])) for _ in range(2)]
     draws_b = [to_numpy(second([mean, log_var])) for _ in range(2)]
     np.testing.assert_array_equal(draws_a[0], draws_b[0])
     np.testing.assert_array_equal(draws_a[1], draws_b[1])
     assert not np.allclose(draws_a[0], draws_a[1]), "every call draws new noise"
-    other = to_numpy(vae["Sampling"](seed=8)([mean, log_var]))
+    other = to_numpy(Sampling(seed=8)([mean, log_var]))
     assert not np.allclose(draws_a[0], other)
 
 
-def test_sampling_has_the_requested_mean_and_variance(vae):
+def test_sampling_round_trips_through_its_config():
+    layer = Sampling(seed=7, name="sampling")
+    restored = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(layer))
+    assert type(restored) is Sampling
+    assert (restored.seed, restored.name) == (7, "sampling")
+
+
+def test_sampling_has_the_requested_mean_and_variance():
     num_draws = 200_000
     mean = np.tile(np.array([[1.0, -2.0, 0.0]], dtype="float32"), (num_draws, 1))
     variance = np.array([0.25, 4.0, 1.0], dtype="float32")
     log_var = np.tile(np.log(variance)[None], (num_draws, 1))
-    draws = to_numpy(vae["Sampling"](seed=3)([mean, log_var]))
+    draws = to_numpy(Sampling(seed=3)([mean, log_var]))
     np.testing.assert_allclose(draws.mean(axis=0), [1.0, -2.0, 0.0], atol=0.02)
     np.testing.assert_allclose(draws.var(axis=0), variance, rtol=0.02)
 
 
-def test_gradients_flow_through_the_sampling(vae):
+def test_gradients_flow_through_the_sampling():
     import tensorflow as tf
 
     mean = tf.Variable(np.array([[0.5, -1.0]], dtype="float32"))
     log_var = tf.Variable(np.array([[0.2, -0.6]], dtype="float32"))
     with tf.GradientTape() as tape:
-        codings = vae["Sampling"](seed=5)([mean, log_var])
+        codings = Sampling(seed=5)([mean, log_var])
         total = tf.reduce_sum(codings)
     mean_gradient, log_var_gradient = tape.gradient(total, [mean, log_var])
     # z = mean + exp(log_var / 2) * noise: dz/dmean = 1, dz/dlog_var = (z - mean)/2.
@@ -134,30 +140,27 @@ def test_gradients_flow_through_the_sampling(vae):
 # ------------------------------------------------------------------ binarisation
 
 
-def test_binarize_draws_pixels_with_their_intensity(vae):
+def test_binarize_draws_pixels_with_their_intensity():
     intensities = np.tile(np.array([[0.0, 0.2, 0.7, 1.0]], dtype="float32"),
                           (50_000, 1))
-    binary = to_numpy(vae["binarize"](intensities, seed=1))
+    binary = to_numpy(binarize(intensities, seed=1))
     assert set(np.unique(binary)) <= {0.0, 1.0}
     np.testing.assert_allclose(binary.mean(axis=0), [0.0, 0.2, 0.7, 1.0], atol=0.01)
-    np.testing.assert_array_equal(binary, to_numpy(vae["binarize"](intensities,
+    np.testing.assert_array_equal(binary, to_numpy(binarize(intensities,
                                                                    seed=1)))
 
 
 # ------------------------------------------------------------------ the model
 
 
-def test_vae_fit_and_evaluate_report_the_negative_elbo_and_its_terms(vae):
-    import keras
-
+def test_vae_fit_and_evaluate_report_the_negative_elbo_and_its_terms():
     rng = np.random.default_rng(0)
     images = rng.uniform(size=(60, 784)).astype("float32")
-    model = vae["VAE"](vae["build_encoder"](3, seed=1), vae["build_decoder"](3),
-                       seed=2)
+    model = VAE(build_encoder(3, seed=1), build_decoder(3), seed=2)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     history = model.fit(images, epochs=2, batch_size=30, verbose=0)
     assert {"loss", "reconstruction_loss", "kl_loss"} <= set(history.history)
-    binary = to_numpy(vae["binarize"](images, seed=3))
+    binary = to_numpy(binarize(images, seed=3))
     results = model.evaluate(binary, batch_size=60, verbose=0, return_dict=True)
     assert results["loss"] == pytest.approx(
         results["reconstruction_loss"] + results["kl_loss"], rel=1e-5)
@@ -186,7 +189,7 @@ def linear_gaussian_case(num_images=200, seed=0):
     return x.astype("float32"), w, b, noise_var, exact, posterior_mean, posterior_var
 
 
-def estimate(vae, case, num_samples, mean_shift=0.0, log_var_shift=0.0, seed=0):
+def estimate(case, num_samples, mean_shift=0.0, log_var_shift=0.0, seed=0):
     from keras import ops
 
     x, w, b, noise_var, _, posterior_mean, posterior_var = case
@@ -201,38 +204,38 @@ def estimate(vae, case, num_samples, mean_shift=0.0, log_var_shift=0.0, seed=0):
 
     def log_likelihood(images, codings):
         means = ops.matmul(codings, w32.T) + b32
-        return vae["gaussian_log_density"](images, means, np.float32(np.log(noise_var)))
+        return gaussian_log_density(images, means, np.float32(np.log(noise_var)))
 
-    return vae["importance_sampled_log_likelihood"](
+    return importance_sampled_log_likelihood(
         x, encode, log_likelihood, num_samples, seed=seed, batch_size=50)
 
 
-def test_gaussian_log_density_matches_scipy(vae):
+def test_gaussian_log_density_matches_scipy():
     values = np.array([[0.5, -1.0, 2.0]], dtype="float32")
     mean = np.array([[0.0, 1.0, 1.5]], dtype="float32")
     log_var = np.array([[0.0, -1.0, 0.7]], dtype="float32")
     expected = multivariate_normal(mean[0], np.diag(np.exp(log_var[0]))).logpdf(
         values[0])
-    assert to_numpy(vae["gaussian_log_density"](values, mean, log_var))[0] == (
+    assert to_numpy(gaussian_log_density(values, mean, log_var))[0] == (
         pytest.approx(expected, rel=1e-5))
 
 
-def test_importance_sampling_with_the_exact_posterior_is_exact(vae):
+def test_importance_sampling_with_the_exact_posterior_is_exact():
     case = linear_gaussian_case()
     # Every importance weight equals p(x), so even one sample is exact.
     for num_samples in (1, 7):
-        np.testing.assert_allclose(estimate(vae, case, num_samples), case[4],
+        np.testing.assert_allclose(estimate(case, num_samples), case[4],
                                    atol=2e-4)
 
 
-def test_importance_sampling_tightens_towards_log_p_from_below(vae):
+def test_importance_sampling_tightens_towards_log_p_from_below():
     case = linear_gaussian_case()
     exact = case[4].mean()
     # A proposal about 1.5 posterior standard deviations off, twice too wide.
     shifted = {"mean_shift": 0.5, "log_var_shift": 0.7}
-    elbo = estimate(vae, case, 1, **shifted).mean()
-    with_10 = estimate(vae, case, 10, **shifted).mean()
-    with_5000 = estimate(vae, case, 5000, **shifted).mean()
+    elbo = estimate(case, 1, **shifted).mean()
+    with_10 = estimate(case, 10, **shifted).mean()
+    with_5000 = estimate(case, 5000, **shifted).mean()
     # The ELBO (one sample) is a lower bound; more samples tighten it.
     assert elbo < with_10 < with_5000 <= exact + 0.02
     assert exact - elbo > 1.0, "the proposal should be poor enough to matter"

@@ -140,7 +140,8 @@ def disagreements(root: Path = ROOT) -> list[str]:
     for path in chapter_files(root):
         found = urls_in(path)
         if found != [expected]:
-            problems.append(f"{path.relative_to(root)} fetches from {found or 'nowhere'}"
+            where = found or "nowhere"
+            problems.append(f"{path.relative_to(root)} fetches from {where}"
                             f", _config.yml names {expected}")
     return problems
 

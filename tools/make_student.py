@@ -3,9 +3,9 @@
     python tools/make_student.py [--output _build/student] [notebooks ...]
 
 Reads notebooks/[0-9][0-9]_*.ipynb (or the notebooks given) and writes each to
-the output folder, with helpers.py beside them. In each, every cell tagged
-`solution` is replaced by a stub: the exercise's text as comments, the names of
-the answer variables to define, and those assignments commented out
+the output folder, with helpers.py and ae_blocks.py beside them. In each, every
+cell tagged `solution` is replaced by a stub: the exercise's text as comments,
+the names of the answer variables to define, and those assignments commented out
 (`# name = ...`), so that the self-check cell after it, which is kept, fails
 with its message until the student writes the answer. The answer variables are
 the names that the solution cell assigns and its self-check uses.
@@ -40,6 +40,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CHAPTER_PATTERN = "[0-9][0-9]_*.ipynb"
+# The modules every chapter imports, copied beside the student notebooks.
+MODULES = ("helpers.py", "ae_blocks.py")
 # Tags that hide a solution on the site: "hide-cell" now, "hide-input" before.
 SOLUTION_TAGS = ("solution", "hide-cell", "hide-input")
 # Cell metadata that labels the toggle of a hidden solution on the site.
@@ -448,9 +450,11 @@ def write_student_folder(paths: list[Path], output: Path, replace_all: bool):
                 problems += problem.messages
         if problems:
             raise NotebookProblem(problems)
-        shutil.copy(NOTEBOOKS / "helpers.py", stage / "helpers.py")
+        # The chapters import both modules; offline there is nothing to fetch.
+        for module in MODULES:
+            shutil.copy(NOTEBOOKS / module, stage / module)
         os.chmod(stage, new_folder_mode(output))
-        written = set(names) | {"helpers.py"}
+        written = set(names) | set(MODULES)
         keep = []
         if output.is_dir():
             keep = [entry.name for entry in output.iterdir()

@@ -60,7 +60,10 @@ REFERENCE_ABOUT = (
     "and claims), with when and where it ran. Written by `python "
     "tools/run_chapters.py --full --reference-results`; do not edit by hand.")
 HELPERS = NOTEBOOKS / "helpers.py"
-MINUTES_LINE = re.compile(r"^FULL_MODE_CPU_MINUTES = .*$", re.M)
+# A line of TensorFlow's C++ log, e.g. "E0000 00:00:1796301725.690458  28742
+# node_def_util.cc:682] NodeDef mentions attribute ...".
+LOG_LINE = re.compile(r"^([EWIF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\]|WARNING: "
+                      r"All log messages before absl::InitializeLog)", re.M)
 # Files that this tool writes do not make the tree count as changed.
 OWN_OUTPUTS = ("book/reference_results.json", "book/timings.yml",
                "notebooks/helpers.py")
@@ -83,6 +86,9 @@ def parse_args(argv=None):
                         help="store the times in book/timings.yml for the book")
     parser.add_argument("--save-notebooks", type=Path, metavar="FOLDER",
                         help="write each executed notebook, outputs included, here")
+    parser.add_argument("--no-log-lines", action="store_true",
+                        help="fail a chapter whose outputs hold a line of "
+                        "TensorFlow's C++ log (what a student would see)")
     parser.add_argument("--reference-results", action="store_true",
                         help="store the chapters' results and claims in "
                         "book/reference_results.json (full mode only)")
@@ -107,6 +113,14 @@ def cell_seconds(cell) -> float:
     except (KeyError, ValueError):
         return 0.0
     return (end - start).total_seconds()
+
+
+def log_lines(notebook) -> list[str]:
+    """The lines of TensorFlow's C++ log among a notebook's text outputs."""
+    return [line for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", [])
+            for line in str(output.get("text", "")).splitlines()
+            if LOG_LINE.match(line)]
 
 
 def run_chapter(path: Path, mode: str, timeout: int, save_to=None) -> dict:
@@ -140,6 +154,7 @@ def run_chapter(path: Path, mode: str, timeout: int, save_to=None) -> dict:
         "chapter": path.stem, "mode": mode, "wall_seconds": wall,
         "train_seconds": sum(train) if train else None, "devices": devices,
         "error": error, "results": results, "claims": claims,
+        "log_lines": log_lines(notebook),
         "slowest_cell": {"index": slowest, "seconds": cells[slowest],
                          "first_line": first_line[0][:60]},
     }
@@ -259,6 +274,9 @@ def main(argv=None) -> int:
     rows = []
     for path in chapters:
         row = run_chapter(path, args.mode, args.timeout, args.save_notebooks)
+        if args.no_log_lines and row["log_lines"] and not row["error"]:
+            row["error"] = (f"{len(row['log_lines'])} line(s) of TensorFlow's log in "
+                            f"the outputs, e.g. {row['log_lines'][0][:120]}")
         rows.append(row)
         status = f"FAILED: {row['error']}" if row["error"] else "ok"
         print(f"  {row['chapter']}: {row['wall_seconds']:.1f} s ({status})",

@@ -98,11 +98,27 @@ def collect(paths=None) -> str:
                     needed[name] = imports[name]
             blocks.append((path, cell.source.strip()))
     lines = [HEADER]
+    # One statement per module: `from keras import layers` and `from keras import
+    # layers, ops` in two chapters become `from keras import layers, ops`.
+    plain, from_names = set(), {}
+    for statement in set(needed.values()):
+        node = ast.parse(statement).body[0]
+        if isinstance(node, ast.ImportFrom):
+            used = [alias for alias in node.names
+                    if (alias.asname or alias.name) in needed]
+            from_names.setdefault(node.module, {}).update(
+                {ast.unparse(alias): None for alias in used})
+        else:
+            plain.add(statement)
+    statements = sorted(plain) + [
+        f"from {module} import {', '.join(sorted(names))}"
+        for module, names in from_names.items()]
+
     def group(statement):
         module = statement.split()[1].split(".")[0]
         return 0 if module in sys.stdlib_module_names else 1
 
-    statements = sorted(set(needed.values()), key=lambda s: (
+    statements = sorted(statements, key=lambda s: (
         group(s), s.startswith("from"), s.lower()))
     for index, statement in enumerate(statements):
         if index and group(statement) != group(statements[index - 1]):

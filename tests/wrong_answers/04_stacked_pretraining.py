@@ -13,18 +13,19 @@ no_penalty_mse = reconstruction_mse(no_penalty_models["autoencoder"])
 ''',
     # An untrained model: the right shapes, never trained on hidden1_targets.
     "Exercise 2": (
-        ("cached_history = helpers.train(cached_phase2, hidden1_targets, "
-         """hidden1_targets,
-                               num_epochs=phase2_epochs, batch_size=batch_size)
-print(f"phase 2 on cached outputs: {cached_history.train_seconds:.1f} s; "
-      f"phase 2 above: {phase2_history.train_seconds:.1f} s")
+        ("""cached_progress = ShortProgress()
+cached_phase2.fit(training_dataset(hidden1_targets, hidden1_targets),
+                  epochs=phase2_epochs, verbose=0, callbacks=[cached_progress])
+print(f"phase 2 on cached outputs: {cached_progress.seconds:.1f} s; "
+      f"phase 2 above: {phase2_progress.seconds:.1f} s")
 """, ""),
     ),
     # The difference taken the wrong way round: scratch minus pretrained.
     "Exercise 3": '''
 pretrained_predictions = np.argmax(
-    helpers.outputs_of(pretrained_classifier, x_test), 1)
-scratch_predictions = np.argmax(helpers.outputs_of(scratch_classifier, x_test), 1)
+    pretrained_classifier.predict(x_test, batch_size=2048, verbose=0), axis=1)
+scratch_predictions = np.argmax(
+    scratch_classifier.predict(x_test, batch_size=2048, verbose=0), axis=1)
 per_class_gain = np.array([
     np.mean(scratch_predictions[y_test == class_index] == class_index)
     - np.mean(pretrained_predictions[y_test == class_index] == class_index)

@@ -7,18 +7,21 @@ code, or a tuple of (old, new) edits made to the solution.
 WRONG_ANSWERS = {
     # An untrained model: the upsampling autoencoder is built, never trained.
     "Exercise 1": (
-        ("""upsampling_history = helpers.train(upsampling_autoencoder, x_train, x_train,
-                                   num_epochs=upsampling_epochs, batch_size=batch_size)
+        ("""upsampling_history = upsampling_autoencoder.fit(
+    train_dataset, epochs=early_epochs, verbose=0,
+    callbacks=[ShortProgress(num_lines=early_epochs)])
 """, ""),
-        ("""print(f"training loss after {upsampling_epochs} epochs: upsampling "
+        ("""print(f"after {early_epochs} epochs each: training loss upsampling "
       f"{upsampling_history.history['loss'][-1]:.4f}, transposed convolutions "
-      f"{histories['conv'].history['loss'][upsampling_epochs - 1]:.4f}")
+      f"{histories['conv'].history['loss'][early_epochs - 1]:.4f}; test MSE "
+      f"upsampling {upsampling_test_mse:.4f}, transposed convolutions "
+      f"{early_conv_test_mse:.4f}")
 """, ""),
     ),
     # Untrained models: the sweep measures five freshly built autoencoders.
     "Exercise 2": (
-        ("""    helpers.train(sweep_autoencoder, x_fit, x_fit, num_epochs=2,
-                  batch_size=batch_size)
+        ("""    sweep_autoencoder.fit(fit_dataset, epochs=2, verbose=0,
+                          callbacks=[sweep_progress])
 """, ""),
     ),
     # Off by one: kernel sizes 1 to 5, not 1 to 6.

@@ -15,8 +15,8 @@ null_distances = np.array([
 ''',
     # An untrained model: the uniform-prior AAE is compiled, never trained.
     "Exercise 2": (
-        ("helpers.train(uniform_aae, x_fit, num_epochs=num_epochs, "
-         "batch_size=batch_size)\n", ""),
+        ("uniform_aae.fit(fit_dataset, epochs=num_epochs, verbose=0, "
+         "callbacks=[progress])\n", ""),
     ),
     # The unsupervised model's decoder, which takes no label: one digit ten times.
     "Exercise 3": '''

@@ -19,16 +19,18 @@ WRONG_ANSWERS = {
     "Exercise 3": (
         ("""denoising_trainer.compile(
     optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-    loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    steps_per_execution=32,
+)
 """, ""),
-        ("""helpers.train(denoising_trainer, x_pool[no_bags], x_pool[no_bags],
-              num_epochs=num_epochs, batch_size=batch_size)
+        ("""denoising_trainer.fit(training_dataset(x_pool[no_bags]), epochs=num_epochs,
+                      verbose=0, callbacks=[ShortProgress(num_lines=1)])
 """, ""),
     ),
     # An untrained model: the VAE is built and scored, never trained.
     "Exercise 4": (
-        ("""helpers.train(vae, x_pool[no_bags], x_pool[no_bags], num_epochs=num_epochs,
-              batch_size=batch_size)
+        ("""vae.fit(training_dataset(x_pool[no_bags]), epochs=num_epochs, verbose=0,
+        callbacks=[ShortProgress(num_lines=1)])
 """, ""),
     ),
 }
