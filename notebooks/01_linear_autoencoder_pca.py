@@ -388,7 +388,7 @@ plt.show()
 
 # %% [markdown]
 # Most angles are below a degree, but the largest few are not: the largest is
-# 30<!-- linear_pca/fashion_max_angle_deg:.0f --> degrees. The lower panel shows
+# 35<!-- linear_pca/fashion_max_angle_deg:.0f --> degrees. The lower panel shows
 # where they come from. The decoder's subspace holds PCA's leading directions
 # entirely. Only near the cut (the dotted line) does it hold just part of some
 # of PCA's directions, and make up for them with part of the first directions

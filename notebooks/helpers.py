@@ -59,7 +59,18 @@ TESTED_VERSIONS = {
 # Full mode's running time of each chapter on 2 CPU cores, in minutes, so that a
 # reader without a GPU knows what to expect. Written with book/timings.yml by
 # tools/run_chapters.py --update-timings.
-FULL_MODE_CPU_MINUTES = {}
+FULL_MODE_CPU_MINUTES = {
+    1: 0.9,
+    2: 5.2,
+    3: 1.4,
+    4: 1.6,
+    5: 2.7,
+    6: 2.8,
+    7: 4.8,
+    8: 5.0,
+    9: 4.4,
+    10: 1.6,
+}
 
 # Where each loader's data came from on its last call (chapters record it).
 DATA_SOURCES: dict[str, str] = {}
