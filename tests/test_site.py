@@ -91,7 +91,7 @@ def pages(html: Path) -> list[Path]:
 
 
 def test_site_fetches_nothing_from_other_sites(built_site):
-    html, _ = built_site
+    html = built_site
     found = []
     for path in pages(html):
         page = parse(path)
@@ -108,7 +108,7 @@ def test_site_fetches_nothing_from_other_sites(built_site):
 
 
 def test_mathjax_is_served_with_the_site(built_site):
-    html, _ = built_site
+    html = built_site
     chapter = next(name for name in toc_files() if name.startswith("notebooks/"))
     scripts = [url.split("?")[0] for tag, _, url in
                parse(html / f"{chapter}.html").references if tag == "script"]
@@ -120,7 +120,7 @@ def test_mathjax_is_served_with_the_site(built_site):
 
 
 def test_internal_links_and_anchors_resolve(built_site):
-    html, _ = built_site
+    html = built_site
     broken = []
     for path in pages(html):
         for tag, _, url in parse(path).references:
@@ -139,7 +139,7 @@ def test_internal_links_and_anchors_resolve(built_site):
 
 
 def test_chapter_pages_state_their_running_time(built_site):
-    html, _ = built_site
+    html = built_site
     chapters = [name for name in toc_files() if name.startswith("notebooks/")]
     for name in chapters:
         text = (html / f"{name}.html").read_text()
@@ -188,7 +188,7 @@ def test_running_time_note_says_what_was_measured():
 @pytest.fixture(scope="module")
 def site_url(built_site):
     """Serve the built site on 127.0.0.1; return its base URL."""
-    html, _ = built_site
+    html = built_site
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -306,7 +306,7 @@ def test_pages_work_in_a_browser(built_site, site_url, browser):
 
 @needs_chromium
 def test_search_finds_a_chapter_by_a_word_in_it(built_site, site_url, browser):
-    html, _ = built_site
+    html = built_site
     chapter = next(name for name in toc_files() if name.startswith("notebooks/"))
     title = re.search(r"<h1>(.*?)<", (html / f"{chapter}.html").read_text()).group(1)
     word = max(re.findall(r"[A-Za-z]+", title), key=len)
