@@ -48,10 +48,6 @@ KNOWN = (
     ("label-content-name-mismatch", "button.theme-switch-button",
      ("pydata-sphinx-theme's colour mode button is named 'Color mode'; its "
       "icon's title reads 'Light', 'Dark' or 'System Settings'")),
-    ("label-content-name-mismatch",
-     'details.hide > summary[aria-label="Toggle hidden content"]',
-     ("myst-nb names every hidden cell's toggle 'Toggle hidden content', while "
-      "it shows 'Show the solution' and the like")),
 )
 
 # Runs in the page: axe on the whole document; returns its findings, each
