@@ -60,15 +60,15 @@ TESTED_VERSIONS = {
 # reader without a GPU knows what to expect. Written with book/timings.yml by
 # tools/run_chapters.py --update-timings.
 FULL_MODE_CPU_MINUTES = {
-    1: 0.9,
-    2: 5.2,
+    1: 1.0,
+    2: 5.8,
     3: 1.4,
     4: 1.6,
     5: 2.7,
-    6: 2.8,
-    7: 4.8,
-    8: 5.0,
-    9: 5.8,
+    6: 3.0,
+    7: 4.5,
+    8: 4.7,
+    9: 5.5,
     10: 1.6,
 }
 
