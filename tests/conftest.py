@@ -155,6 +155,7 @@ class ChapterRun:
     # name, or "stderr" when the tests, or the self-check after the solution,
     # wrote to stderr (which makes nbgrader give the question 0).
     hidden_tests: dict = field(default_factory=dict)
+    hidden_seconds: float = 0.0  # the time the hidden tests took in this run
     error: str | None = None
     seconds: float = 0.0
     folder: Path | None = None  # the empty folder it ran in, as in Colab
@@ -175,6 +176,8 @@ class ChapterRuns:
         self._requests = requests
         self._runs: dict[str, ChapterRun] = {}
         self._labs: tuple[Path, Path] | None = None
+        self.hidden_seconds = 0.0  # the time the hidden tests took, in all runs
+        self.labs_seconds = 0.0  # the time the release took
 
     def labs(self) -> tuple[Path, Path]:
         """Write the labs as `make student` does, once: (release, course folder)."""
@@ -182,8 +185,10 @@ class ChapterRuns:
             import make_labs
 
             student, course = self.folder / "student", self.folder / "labs"
+            start = time.perf_counter()
             assert make_labs.main(["--output", str(student),
                                    "--course", str(course)]) == 0
+            self.labs_seconds = time.perf_counter() - start
             self._labs = (student, course)
         return self._labs
 
@@ -248,6 +253,7 @@ class ChapterRuns:
                                 record_timing=False,
                                 resources={"metadata": {"path": str(run.folder)}})
         first_request = len(self._requests)
+        hidden_before = self.hidden_seconds
         label = None
         start = time.perf_counter()
         with client.setup_kernel(env=self.kernel_environment()):
@@ -262,8 +268,8 @@ class ChapterRuns:
                         stub = stubs.get(cell.get("id"))
                         trials = run.exercises.setdefault(label, {})
                         tests = hidden.get(check.get("id"))
-                        client.execute_cell(
-                            nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
+                        execute_extra(
+                            client, nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
                         for trial, source in (
                                 ("stub", stub.source if stub else None),
                                 ("wrong answer", None if label not in wrong
@@ -273,8 +279,9 @@ class ChapterRuns:
                             if tests is not None and source is not None:
                                 run.hidden_tests.setdefault(label, {})[trial] = \
                                     self.hidden_trial(client, tests, index + 1)
-                        client.execute_cell(
-                            nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE), index)
+                        execute_extra(
+                            client, nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE),
+                            index)
                     if cell.cell_type == "code":
                         client.execute_cell(cell, index)
                         if "self-check" in tags(cell) and label is not None:
@@ -300,21 +307,24 @@ class ChapterRuns:
                 run.probe = ("probe failed", repr(error))
             notebook.cells.pop()
         run.requests = self._requests[first_request:]
+        run.hidden_seconds = self.hidden_seconds - hidden_before
         run.notebook = executed_copy(reference, notebook, language_info)
         run.results, run.claims = course_helpers().recorded_in(run.notebook)
         return run
 
-    @staticmethod
-    def hidden_trial(client, tests, index) -> tuple[str, str]:
+    def hidden_trial(self, client, tests, index) -> tuple[str, str]:
         """Run a question's hidden tests; return what they did, as nbgrader sees it."""
         import nbformat
         from nbclient.exceptions import CellExecutionError
 
         cell = nbformat.v4.new_code_cell(tests)
+        start = time.perf_counter()
         try:
-            client.execute_cell(cell, index)
+            execute_extra(client, cell, index)
         except CellExecutionError as error:
             return (error.ename, error.evalue)
+        finally:
+            self.hidden_seconds += time.perf_counter() - start
         stderr = stderr_text(cell)
         return ("stderr", stderr) if stderr else ("passed", "")
 
@@ -326,9 +336,9 @@ class ChapterRuns:
         """
         import nbformat
 
-        client.execute_cell(nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
-        result = self.hidden_trial(client, tests, index + 1)
-        client.execute_cell(nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE), index)
+        execute_extra(client, nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
+        result = self.hidden_trial(client, tests, index)
+        execute_extra(client, nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE), index)
         stderr = stderr_text(check)
         if result[0] == "passed" and stderr:
             return ("stderr", f"the self-check wrote to stderr: {stderr}")
@@ -343,14 +353,27 @@ class ChapterRuns:
         if source is None:
             return ("missing", "")
         try:
-            client.execute_cell(nbformat.v4.new_code_cell(source), index)
+            execute_extra(client, nbformat.v4.new_code_cell(source), index)
         except CellExecutionError as error:
             return (f"cell raised {error.ename}", error.evalue)
         try:
-            client.execute_cell(copy.deepcopy(check), index + 1)
+            execute_extra(client, copy.deepcopy(check), index + 1)
         except CellExecutionError as error:
             return (error.ename, error.evalue)
         return ("passed", "")
+
+
+def execute_extra(client, cell, index) -> None:
+    """Execute a cell that is not the chapter's, at the chapter's cell `index`.
+
+    nbclient stores an executed cell in the notebook at its index; the chapter's
+    own cell is put back, so that the chapter runs and keeps its cells.
+    """
+    original = client.nb.cells[index]
+    try:
+        client.execute_cell(cell, index)
+    finally:
+        client.nb.cells[index] = original
 
 
 def stderr_text(cell) -> str:
@@ -441,8 +464,23 @@ def raw_repository(tmp_path_factory):
 def chapter_runs(tmp_path_factory, raw_repository) -> ChapterRuns:
     """Each chapter run once in quick mode (on first use); see ChapterRuns.run."""
     base_url, requests, served = raw_repository
-    return ChapterRuns(tmp_path_factory.mktemp("chapters"), base_url, requests,
+    runs = ChapterRuns(tmp_path_factory.mktemp("chapters"), base_url, requests,
                        served)
+    SESSION_RUNS.append(runs)
+    return runs
+
+
+SESSION_RUNS: list[ChapterRuns] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say what the graded labs cost this session: the release and hidden tests."""
+    for runs in SESSION_RUNS:
+        if runs.labs_seconds or runs.hidden_seconds:
+            terminalreporter.write_line(
+                f"graded labs: release (tools/make_labs.py) {runs.labs_seconds:.1f} s; "
+                f"hidden tests in {len(runs._runs)} chapter runs "
+                f"{runs.hidden_seconds:.1f} s")
 
 
 def build_cache(output: Path):
