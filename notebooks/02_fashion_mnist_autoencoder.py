@@ -357,12 +357,12 @@ def reconstruction_strip(model, images):
 
 # %% [markdown]
 # Training the full 100 epochs twice would double the chapter's running time, so
-# the loop runs for fewer epochs, 10 in full mode; the `fit` run below goes the
+# the loop runs for fewer epochs, 5 in full mode; the `fit` run below goes the
 # whole 100, and we compare the two at the same epoch. The loop prints a short
-# report about ten times.
+# report after each epoch (at most about ten lines, if you raise `loop_epochs`).
 
 # %%
-loop_epochs = helpers.per_mode(full=10, quick=2)
+loop_epochs = helpers.per_mode(full=5, quick=2)
 report_every = max(1, math.ceil(loop_epochs / 10))
 epoch_loss = keras.metrics.Mean()
 loop_writer = tf.summary.create_file_writer(str(log_dir / "loop"))

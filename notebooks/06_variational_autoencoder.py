@@ -317,13 +317,14 @@ def build_decoder(latent_dim, name="decoder"):
 
 # %% [markdown]
 # The VAE itself subclasses `keras.Model` only to define its training and test
-# steps. The training step binarises the batch dynamically, encodes it, draws
-# codings, decodes them and adds the two losses; three metric trackers report
-# the total (the negative ELBO), the reconstruction term and the latent (KL)
-# term, so that `fit` and `evaluate` show all three. The test step does the
-# same on the images it is given, without binarising them again. The weight
-# `beta` of the latent loss is 1 for a VAE; exercise 1 changes it. As for the
-# penalty layers of chapter 5, registering the classes and giving them a
+# steps. The training step binarises the batch dynamically (in a method of its
+# own, `prepare_batch`, which chapter 8 overrides to train on grey levels),
+# encodes it, draws codings, decodes them and adds the two losses; three metric
+# trackers report the total (the negative ELBO), the reconstruction term and the
+# latent (KL) term, so that `fit` and `evaluate` show all three. The test step
+# does the same on the images it is given, without binarising them again. The
+# weight `beta` of the latent loss is 1 for a VAE; exercise 1 changes it. As for
+# the penalty layers of chapter 5, registering the classes and giving them a
 # `get_config` (and the VAE a `from_config`, which rebuilds its encoder and
 # decoder) lets Keras save and load the model.
 
@@ -367,9 +368,13 @@ class VAE(keras.Model):
         self.kl_tracker.update_state(kl)
         return {metric.name: metric.result() for metric in self.metrics}
 
+    def prepare_batch(self, images):
+        """Binarise each training batch afresh; a subclass may train on other data."""
+        return binarize(images, seed=self.binarize_seed)
+
     def train_step(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        images = binarize(images, seed=self.binarize_seed)
+        images = self.prepare_batch(images)
         with tf.GradientTape() as tape:
             reconstruction, kl = self.compute_terms(images, labels)
             loss = reconstruction + self.beta * kl

@@ -863,8 +863,8 @@ helpers.self_check(
     and validation_mse_by_code_size[40]
     < min(validation_mse_by_code_size[2], mean_image_mse),
     "validation_mse_by_code_size should map each code size (2, 5, 10, 20, 40) to "
-    "the MSE of that model on the held-out last sixth of the training images; "
-    "more codings should reconstruct better.",
+    "the MSE of that model on the held-out last sixth of the first 24,000 "
+    "training images; more codings should reconstruct better.",
 )
 
 # %% [markdown]

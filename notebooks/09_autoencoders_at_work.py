@@ -936,7 +936,7 @@ def brute_force_search(queries, database, num_neighbours):
 
 
 # %%
-num_timed = helpers.per_mode(full=500, quick=200)
+num_timed = helpers.per_mode(full=250, quick=200)
 timed_spaces = {"codings": (pool_codings, test_codings),
                 "PCA": (pool_components, test_components),
                 "pixels": (x_pool, x_test)}

@@ -311,9 +311,13 @@ class VAE(keras.Model):
         self.kl_tracker.update_state(kl)
         return {metric.name: metric.result() for metric in self.metrics}
 
+    def prepare_batch(self, images):
+        """Binarise each training batch afresh; a subclass may train on other data."""
+        return binarize(images, seed=self.binarize_seed)
+
     def train_step(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        images = binarize(images, seed=self.binarize_seed)
+        images = self.prepare_batch(images)
         with tf.GradientTape() as tape:
             reconstruction, kl = self.compute_terms(images, labels)
             loss = reconstruction + self.beta * kl
@@ -489,13 +493,31 @@ def ring_centres(num_components=10, radius=4.0):
     return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1)
 
 
+def mixture_axes(centres, scale):
+    """Per component: the unit vector along its ray, the one across, and the
+    standard deviations along and across (one `scale` means round components)."""
+    centres = np.asarray(centres, dtype="float32")
+    if centres.ndim != 2 or centres.shape[1] != 2:
+        raise ValueError(f"centres must have shape (K, 2), got {centres.shape}")
+    along, across = np.broadcast_to(np.asarray(scale, dtype="float32"), (2,))
+    lengths = np.linalg.norm(centres, axis=1, keepdims=True)
+    # A centre at the origin has no ray of its own: any direction will do.
+    rays = np.where(lengths > 0, centres / np.maximum(lengths, 1e-12), [1.0, 0.0])
+    normals = np.stack([-rays[:, 1], rays[:, 0]], axis=1)
+    return rays.astype("float32"), normals.astype("float32"), along, across
+
+
 def sample_mixture(num_samples, centres, scale, seed=None):
-    """Draw from an equal-weight mixture of isotropic Gaussians."""
-    centres = ops.convert_to_tensor(np.asarray(centres, dtype="float32"))
-    component = keras.random.randint((num_samples,), 0, ops.shape(centres)[0],
-                                     seed=seed)
-    noise = keras.random.normal((num_samples, ops.shape(centres)[1]), seed=seed)
-    return ops.take(centres, component, axis=0) + scale * noise
+    """Draw from an equal-weight mixture of 2-D Gaussians around `centres`."""
+    # Two draws from one generator never share a seed, whatever we are given.
+    if not isinstance(seed, keras.random.SeedGenerator):
+        seed = keras.random.SeedGenerator(seed)
+    rays, normals, along, across = mixture_axes(centres, scale)
+    component = keras.random.randint((num_samples,), 0, len(rays), seed=seed)
+    noise = keras.random.normal((num_samples, 2), seed=seed)
+    return (ops.take(np.asarray(centres, dtype="float32"), component, axis=0)
+            + along * noise[:, :1] * ops.take(rays, component, axis=0)
+            + across * noise[:, 1:] * ops.take(normals, component, axis=0))
 
 
 def pixel_reconstruction_loss(images, logits):
@@ -528,7 +550,11 @@ class AAE(keras.Model):
         self.encoder, self.decoder = encoder, decoder
         self.discriminator = discriminator
         self.centres = np.asarray(centres, dtype="float32")
-        self.scale, self.seed = float(scale), seed
+        # One standard deviation, or a pair: along each component's ray and
+        # across it.
+        self.scale = (float(scale) if np.ndim(scale) == 0
+                      else [float(value) for value in scale])
+        self.seed = seed
         self.prior_seed = keras.random.SeedGenerator(seed)
         self.reconstruction_tracker = keras.metrics.Mean(name="loss")
         self.discriminator_tracker = keras.metrics.Mean(name="discriminator_loss")
@@ -653,14 +679,26 @@ def mmd(x, y, bandwidth=1.0):
 class GreyLevelVAE(VAE):
     """Chapter 6's VAE, trained on the grey levels as they are (no binarising)."""
 
-    def train_step(self, data):
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            reconstruction, kl = self.compute_terms(images, labels)
-            loss = reconstruction + self.beta * kl
-        gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
-        return self.update_trackers(reconstruction, kl)
+    def prepare_batch(self, images):
+        return images
+
+
+def mixture_distances(points, centres, scale):
+    """(N, K) distances of points to each component, in its standard deviations."""
+    rays, normals, along, across = mixture_axes(centres, scale)
+    offsets = (np.asarray(points, dtype="float64")[:, None, :]
+               - np.asarray(centres, dtype="float64")[None])
+    return np.hypot(np.sum(offsets * rays, axis=-1) / along,
+                    np.sum(offsets * normals, axis=-1) / across)
+
+
+def mixture_occupancy(points, centres, scale):
+    """Share of points within 2 standard deviations of a component, and the share
+    of the points whose nearest component is each one."""
+    distances = mixture_distances(points, centres, scale)
+    nearest = distances.argmin(axis=1)
+    return (float(np.mean(distances.min(axis=1) <= 2.0)),
+            np.bincount(nearest, minlength=len(centres)) / len(points))
 
 
 # -------- 09_autoencoders_at_work -----------------------------------------------------

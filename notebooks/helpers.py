@@ -466,10 +466,13 @@ def pca_reconstruct(x_fit, x, num_components: int) -> np.ndarray:
         raise ValueError(
             f"num_components must lie in [1, {min(x_fit.shape)}], got {num_components}"
         )
-    pca = PCA(n_components=num_components, svd_solver="full").fit(x_fit)
+    # The covariance route gives the same components as a full SVD (to about
+    # 1e-12 in float64) in a fraction of the time when rows far outnumber columns.
+    pca = PCA(n_components=num_components, svd_solver="covariance_eigh").fit(
+        x_fit.astype(np.float64))
     # Reconstructions are real numbers, even of integer pixels.
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-    return pca.inverse_transform(pca.transform(x)).astype(dtype)
+    return pca.inverse_transform(pca.transform(x.astype(np.float64))).astype(dtype)
 
 
 def psnr(clean, images, max_value=1.0) -> float:

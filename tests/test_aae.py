@@ -17,6 +17,8 @@ from ae_blocks import (
     build_discriminator,
     build_encoder,
     discriminator_loss,
+    mixture_distances,
+    mixture_occupancy,
     mmd,
     pixel_reconstruction_loss,
     reconstruction_loss,
@@ -136,6 +138,46 @@ def test_sample_mixture_draws_every_component_equally_often():
     np.testing.assert_array_equal(draws, again)
 
 
+def test_sample_mixture_stretches_each_component_along_its_ray():
+    # One component on the y axis: its ray is (0, 1), so along is y, across is x.
+    draws = to_numpy(sample_mixture(100_000, [[0.0, 2.0]], [0.5, 0.1], seed=3))
+    np.testing.assert_allclose(draws.mean(axis=0), [0.0, 2.0], atol=0.01)
+    np.testing.assert_allclose(draws.std(axis=0), [0.1, 0.5], rtol=0.02)
+
+
+def test_sample_mixture_advances_a_seed_generator_and_repeats_an_integer_seed():
+    import keras
+
+    centres = ring_centres(10, radius=1.4)
+    generator = keras.random.SeedGenerator(4)
+    first = to_numpy(sample_mixture(1000, centres, [0.5, 0.1], seed=generator))
+    second = to_numpy(sample_mixture(1000, centres, [0.5, 0.1], seed=generator))
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(
+        to_numpy(sample_mixture(1000, centres, [0.5, 0.1], seed=4)),
+        to_numpy(sample_mixture(1000, centres, [0.5, 0.1], seed=4)))
+
+
+def test_mixture_distances_count_in_each_component_s_standard_deviations():
+    centres = [[0.0, 2.0], [-2.0, 0.0]]
+    points = [[0.0, 2.5], [0.1, 2.0], [0.0, 2.0]]
+    distances = mixture_distances(points, centres, [0.5, 0.1])
+    np.testing.assert_allclose(distances[:, 0], [1.0, 1.0, 0.0], atol=1e-9)
+    with pytest.raises(ValueError, match=r"shape \(K, 2\)"):
+        mixture_distances(points, [0.0, 2.0], 0.5)
+
+
+def test_prior_samples_lie_within_two_standard_deviations_as_a_gaussian_does():
+    centres = ring_centres(10, radius=1.4)
+    draws = to_numpy(sample_mixture(50_000, centres, [0.5, 0.1], seed=5))
+    within, shares = mixture_occupancy(draws, centres, [0.5, 0.1])
+    # For one 2-D Gaussian, P(distance <= 2) = 1 - exp(-2); overlaps add a little.
+    assert 1 - np.exp(-2) - 0.01 < within < 0.95
+    np.testing.assert_allclose(shares, 0.1, atol=0.01)
+    far = mixture_occupancy(draws + 10.0, centres, [0.5, 0.1])[0]
+    assert far == 0.0
+
+
 # ------------------------------------------------------------------ the model
 
 
@@ -211,6 +253,10 @@ def test_save_and_load_round_trip_gives_identical_outputs(tmp_path):
                                   to_numpy(loaded.discriminator(codings)))
     np.testing.assert_array_equal(loaded.centres, model.centres)
     assert loaded.scale == 0.5
+    stretched = small_model(seed=3, centres=[[0.0, 1.4]], scale=[0.5, 0.1])
+    stretched.fit(images(30), epochs=1, batch_size=30, verbose=0)
+    stretched.save(tmp_path / "stretched.keras")
+    assert keras.saving.load_model(tmp_path / "stretched.keras").scale == [0.5, 0.1]
     # The three optimizers come back with their state, and training goes on.
     for name in ("optimizer", "discriminator_optimizer", "regularization_optimizer"):
         assert getattr(loaded, name).iterations.numpy() == 2, name

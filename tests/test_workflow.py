@@ -132,6 +132,23 @@ def test_keeps_the_execution_cache(publish):
         assert "always()" in job["steps"][save]["if"]
 
 
+def test_tags_the_chapters_that_the_site_opens_before_building(publish):
+    """The launch buttons and the modules a chapter fetches name one ref: the
+    build job stamps and tags it (tools/course_ref.py --publish, tested in
+    test_tools.py), then builds from the unstamped chapters for the cache."""
+    job = build_job(publish)
+    tag = step_index(job, lambda s: "course_ref.py --publish" in s.get("run", ""))
+    command = job["steps"][tag]["run"]
+    assert '--sha "$GITHUB_SHA"' in command
+    # The chapters go back to the commit's own, _config.yml stays stamped.
+    assert re.search(r'git checkout "\$GITHUB_SHA" -- notebooks\s*$', command)
+    restore = step_index(job, lambda s: s.get("uses", "").startswith(
+        "actions/cache/restore@"))
+    assert tag < restore < step_index(job, lambda s: "make book" in s.get("run", ""))
+    assert job["permissions"]["contents"] == "write"
+    assert publish["permissions"]["contents"] == "read"
+
+
 def test_deploys_the_built_site(publish):
     job = build_job(publish)
     upload = steps_using(job, "actions/upload-pages-artifact")

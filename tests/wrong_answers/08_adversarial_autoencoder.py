@@ -15,12 +15,18 @@ null_distances = np.array([
 ''',
     # An untrained model: the uniform-prior AAE is compiled, never trained.
     "Exercise 2": (
-        ("uniform_aae.fit(fit_dataset, epochs=num_epochs, verbose=0, "
-         "callbacks=[progress])\n", ""),
+        ("uniform_aae.fit(fit_dataset, epochs=exercise_epochs, verbose=0,\n"
+         "                callbacks=[progress])\n", ""),
     ),
     # The unsupervised model's decoder, which takes no label: one digit ten times.
     "Exercise 3": '''
 one_style = np.repeat(np.random.default_rng(9).normal(size=(1, 2)), 10, axis=0)
 style_digits = ops.convert_to_numpy(ops.sigmoid(aae.decoder(one_style)))
 ''',
+    # Prior samples from random components: the label beside a prior sample no
+    # longer names its petal, so the labels cannot guide the codings.
+    "Exercise 4": (
+        ("prior_codings = self.sample_prior_for(labels)\n",
+         "prior_codings = self.sample_prior(ops.shape(labels)[0])\n"),
+    ),
 }
