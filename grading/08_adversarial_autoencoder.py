@@ -88,4 +88,28 @@ helpers.self_check(
 )
 ''',
     },
+    "Exercise 4": {
+        "points": 3,
+        # The labels reach the discriminator, and the digits land in their own
+        # petal far more often than chance (one in ten); the share recomputed.
+        "tests": '''
+helpers.self_check(
+    "Exercise 4 (hidden tests)",
+    lambda: isinstance(guided_aae, AAE) and guided_aae is not mixture_aae
+    and len(guided_aae.discriminator.inputs) == 2
+    and int(ops.convert_to_numpy(guided_aae.optimizer.iterations)) > 0
+    and np.allclose(guided_aae.centres, mixture_prior["centres"], atol=1e-6)
+    and np.shape(guided_codings) == (len(x_test), 2)
+    and np.allclose(guided_codings,
+                    ops.convert_to_numpy(guided_aae.encoder(x_test)), atol=1e-5)
+    and abs(float(guided_agreement) - float(np.mean(mixture_distances(
+        guided_codings, **mixture_prior).argmin(axis=1) == y_test))) < 1e-9
+    and float(guided_agreement) >= 0.3,
+    "guided_aae should be a trained AAE on mixture_prior whose discriminator "
+    "takes [coding, one-hot label]; guided_codings its encoder's codings of "
+    "x_test; guided_agreement the share of them nearest (mixture_distances) to "
+    "the component of their own label, at least three times chance.",
+)
+''',
+    },
 }
