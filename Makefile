@@ -13,7 +13,7 @@ NEED_PYTHON := $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' |
 # Hide TensorFlow's start-up notices about missing GPU libraries.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: book test colab student bench venv lock sync fork clean help
+.PHONY: book test colab student grade bench venv lock sync fork clean help
 
 help:
 	@echo "make book    build the website into _build/html (full mode; AE_BOOK_QUICK=1 for quick)"
@@ -21,7 +21,10 @@ help:
 	@echo "make colab   run every chapter once in quick mode on Google Colab's versions"
 	@echo "make venv    create .venv with requirements.txt at the versions of requirements.lock"
 	@echo "make lock    rewrite requirements.lock with the newest versions requirements.txt allows"
-	@echo "make student write the lab version of every chapter (solutions removed) into _build/student"
+	@echo "make student write the graded labs: the student release into _build/student,"
+	@echo "             nbgrader's course folder (with the hidden tests) into _build/labs"
+	@echo "make grade LAB=01 SUBMISSIONS=folder   grade a lab's <student>_01.ipynb files:"
+	@echo "             scores.csv and feedback per student in _build/grades/01"
 	@echo "make bench   training throughput, then every chapter's time (AE_BOOK_QUICK=1: quick)"
 	@echo "make sync    pair notebooks and their .py files, and write notebooks/ae_blocks.py"
 	@echo "make fork REPO=owner/name   name a fork in _config.yml and every chapter"
@@ -83,9 +86,15 @@ $(COLAB_STAMP): constraints/colab.txt
 colab: $(COLAB_STAMP)
 	$(COLAB_VENV)/bin/python tools/run_chapters.py --quick --no-log-lines
 
-# Lab exercises: every chapter with its solutions replaced by stubs, and helpers.py.
+# Graded labs (README.md, "Graded labs"): nbgrader releases every chapter with its
+# solutions replaced by stubs, and grades a folder of submissions, with no server.
 student: $(STAMP)
-	$(BIN)/python tools/make_student.py --output _build/student
+	$(BIN)/python tools/make_labs.py --output _build/student --course _build/labs
+
+grade: $(STAMP)
+	@test -n "$(LAB)" -a -n "$(SUBMISSIONS)" || \
+		{ echo "usage: make grade LAB=01 SUBMISSIONS=folder"; exit 2; }
+	$(BIN)/python tools/grade_labs.py --lab "$(LAB)" "$(SUBMISSIONS)"
 
 # Benchmarks (benchmarks/README.md): prints tables and budgets, fails only on errors.
 # A quick run: AE_BOOK_QUICK=1 make bench, or pass THROUGHPUT_ARGS / CHAPTER_ARGS.

@@ -4,10 +4,11 @@
 course's promise that every notebook runs as it is), and once here, in the
 session fixture `chapter_runs`, which serves every other test that needs a run:
 
-- the student check (tests/test_student.py): at each exercise, the student's
-  stub, then a plausible wrong answer (tests/wrong_answers/), each followed by
-  the self-check, which must fail; then the solution and the self-check, which
-  must pass;
+- the student and grading checks (tests/test_student.py): at each exercise,
+  the student's stub from the lab release (tools/make_labs.py), then a plausible
+  wrong answer (tests/wrong_answers/), each followed by the self-check and then
+  by the question's hidden tests (grading/), which must both fail; then the
+  solution, the self-check and the hidden tests, which must pass;
 - the Colab check (tests/test_colab.py): each chapter runs alone in an empty
   folder, its first cell fetching helpers.py from a local stand-in for the
   repository;
@@ -149,6 +150,12 @@ class ChapterRun:
     # Per exercise label: {"stub" | "wrong answer" | "solution": (result, message)},
     # where result is "passed", the exception's name, or "cell raised <name>".
     exercises: dict = field(default_factory=dict)
+    # The same for the question's hidden tests, run after the self-check (only
+    # for a chapter with a grading file). A result is "passed", the exception's
+    # name, or "stderr" when the tests, or the self-check after the solution,
+    # wrote to stderr (which makes nbgrader give the question 0).
+    hidden_tests: dict = field(default_factory=dict)
+    hidden_seconds: float = 0.0  # the time the hidden tests took in this run
     error: str | None = None
     seconds: float = 0.0
     folder: Path | None = None  # the empty folder it ran in, as in Colab
@@ -168,17 +175,30 @@ class ChapterRuns:
         self.served = served  # the folder that the local server serves the modules from
         self._requests = requests
         self._runs: dict[str, ChapterRun] = {}
-        self._student: Path | None = None
+        self._labs: tuple[Path, Path] | None = None
+        self.hidden_seconds = 0.0  # the time the hidden tests took, in all runs
+        self.labs_seconds = 0.0  # the time the release took
+
+    def labs(self) -> tuple[Path, Path]:
+        """Write the labs as `make student` does, once: (release, course folder)."""
+        if self._labs is None:
+            import make_labs
+
+            student, course = self.folder / "student", self.folder / "labs"
+            start = time.perf_counter()
+            assert make_labs.main(["--output", str(student),
+                                   "--course", str(course)]) == 0
+            self.labs_seconds = time.perf_counter() - start
+            self._labs = (student, course)
+        return self._labs
 
     def student_folder(self) -> Path:
-        """Write the student notebooks as `make student` does, once."""
-        if self._student is None:
-            import make_student
+        """The student release of `make student`: NN/NN.ipynb, helpers, ae_blocks."""
+        return self.labs()[0]
 
-            output = self.folder / "student"
-            assert make_student.main(["--output", str(output)]) == 0
-            self._student = output
-        return self._student
+    def course_folder(self) -> Path:
+        """The nbgrader course folder of `make student`, with the hidden tests."""
+        return self.labs()[1]
 
     def __getitem__(self, stem: str) -> ChapterRun:
         if stem not in self._runs:
@@ -202,20 +222,26 @@ class ChapterRuns:
 
         The first code cell fetches helpers.py from the local server (only the
         host of HELPERS_URL is rewritten). At each solution cell the kernel runs
-        the student's stub, then the chapter's wrong answer, each followed by a
-        copy of the self-check cell, with the random states restored after them;
-        then the chapter goes on with the solution and the self-check itself.
-        The chapter's cells keep their outputs.
+        the student's stub (from the release), then the chapter's wrong answer,
+        each followed by a copy of the self-check cell and then by the question's
+        hidden tests (from the course's source notebook), with the random states
+        restored after them; then the chapter goes on with the solution and the
+        self-check itself, after which the hidden tests run once more, between a
+        save and a restore of the random states. The chapter's cells keep their
+        outputs; the extra cells leave none in it.
         """
         import nbformat
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
 
-        import make_student
+        import make_labs
 
         reference = nbformat.read(path, as_version=4)
-        student = nbformat.read(self.student_folder() / path.name, as_version=4)
+        lab = make_labs.lab_id(path)
+        student = nbformat.read(self.student_folder() / lab / f"{lab}.ipynb",
+                                as_version=4)
         stubs = {cell.get("id"): cell for cell in student.cells}
+        hidden = hidden_tests(self.course_folder() / "source" / lab / f"{lab}.ipynb")
         wrong = wrong_answers(path.stem)
         notebook = copy.deepcopy(reference)
         bootstrap = next(c for c in notebook.cells if c.cell_type == "code")
@@ -227,6 +253,7 @@ class ChapterRuns:
                                 record_timing=False,
                                 resources={"metadata": {"path": str(run.folder)}})
         first_request = len(self._requests)
+        hidden_before = self.hidden_seconds
         label = None
         start = time.perf_counter()
         with client.setup_kernel(env=self.kernel_environment()):
@@ -237,23 +264,33 @@ class ChapterRuns:
                 for index, cell in enumerate(notebook.cells):
                     if "solution" in tags(cell):
                         check = notebook.cells[index + 1]
-                        label = make_student.exercise_label(check.source)
+                        label = make_labs.exercise_label(check.source)
                         stub = stubs.get(cell.get("id"))
                         trials = run.exercises.setdefault(label, {})
-                        client.execute_cell(
-                            nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
+                        tests = hidden.get(check.get("id"))
+                        execute_extra(
+                            client, nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
                         for trial, source in (
                                 ("stub", stub.source if stub else None),
                                 ("wrong answer", None if label not in wrong
                                  else wrong_source(wrong[label], cell.source,
                                                    f"{path.stem}, {label}"))):
                             trials[trial] = self.trial(client, source, check, index)
-                        client.execute_cell(
-                            nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE), index)
+                            if tests is not None and source is not None:
+                                run.hidden_tests.setdefault(label, {})[trial] = \
+                                    self.hidden_trial(client, tests, index + 1)
+                        execute_extra(
+                            client, nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE),
+                            index)
                     if cell.cell_type == "code":
                         client.execute_cell(cell, index)
                         if "self-check" in tags(cell) and label is not None:
                             run.exercises[label]["solution"] = ("passed", "")
+                            tests = hidden.get(cell.get("id"))
+                            if tests is not None:
+                                run.hidden_tests.setdefault(label, {})["solution"] = (
+                                    self.hidden_after_solution(client, tests, cell,
+                                                               index))
             except CellExecutionError as error:
                 run.error = f"cell {index}: {error.ename}: {error.evalue}"
             run.seconds = time.perf_counter() - start
@@ -270,9 +307,42 @@ class ChapterRuns:
                 run.probe = ("probe failed", repr(error))
             notebook.cells.pop()
         run.requests = self._requests[first_request:]
+        run.hidden_seconds = self.hidden_seconds - hidden_before
         run.notebook = executed_copy(reference, notebook, language_info)
         run.results, run.claims = course_helpers().recorded_in(run.notebook)
         return run
+
+    def hidden_trial(self, client, tests, index) -> tuple[str, str]:
+        """Run a question's hidden tests; return what they did, as nbgrader sees it."""
+        import nbformat
+        from nbclient.exceptions import CellExecutionError
+
+        cell = nbformat.v4.new_code_cell(tests)
+        start = time.perf_counter()
+        try:
+            execute_extra(client, cell, index)
+        except CellExecutionError as error:
+            return (error.ename, error.evalue)
+        finally:
+            self.hidden_seconds += time.perf_counter() - start
+        stderr = stderr_text(cell)
+        return ("stderr", stderr) if stderr else ("passed", "")
+
+    def hidden_after_solution(self, client, tests, check, index) -> tuple[str, str]:
+        """Run the hidden tests after the solution's self-check, random states kept.
+
+        nbgrader runs the self-check and the hidden tests as one cell, which
+        scores 0 if either writes to stderr.
+        """
+        import nbformat
+
+        execute_extra(client, nbformat.v4.new_code_cell(SAVE_RANDOM_STATE), index)
+        result = self.hidden_trial(client, tests, index)
+        execute_extra(client, nbformat.v4.new_code_cell(RESTORE_RANDOM_STATE), index)
+        stderr = stderr_text(check)
+        if result[0] == "passed" and stderr:
+            return ("stderr", f"the self-check wrote to stderr: {stderr}")
+        return result
 
     @staticmethod
     def trial(client, source, check, index) -> tuple[str, str]:
@@ -283,14 +353,52 @@ class ChapterRuns:
         if source is None:
             return ("missing", "")
         try:
-            client.execute_cell(nbformat.v4.new_code_cell(source), index)
+            execute_extra(client, nbformat.v4.new_code_cell(source), index)
         except CellExecutionError as error:
             return (f"cell raised {error.ename}", error.evalue)
         try:
-            client.execute_cell(copy.deepcopy(check), index + 1)
+            execute_extra(client, copy.deepcopy(check), index + 1)
         except CellExecutionError as error:
             return (error.ename, error.evalue)
         return ("passed", "")
+
+
+def execute_extra(client, cell, index) -> None:
+    """Execute a cell that is not the chapter's, at the chapter's cell `index`.
+
+    nbclient stores an executed cell in the notebook at its index; the chapter's
+    own cell is put back, so that the chapter runs and keeps its cells.
+    """
+    original = client.nb.cells[index]
+    try:
+        client.execute_cell(cell, index)
+    finally:
+        client.nb.cells[index] = original
+
+
+def stderr_text(cell) -> str:
+    """Return what an executed cell wrote to stderr."""
+    return "".join(output.get("text", "") for output in cell.get("outputs", [])
+                   if output.get("output_type") == "stream"
+                   and output.get("name") == "stderr")
+
+
+def hidden_tests(source_notebook: Path) -> dict:
+    """Return the hidden tests of a lab's source notebook, by test cell id.
+
+    A chapter without a grading file has none: its test cells are not graded.
+    """
+    import nbformat
+
+    import make_labs
+
+    notebook = nbformat.read(source_notebook, as_version=4)
+    tests = {}
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            hidden = cell.source.split(make_labs.BEGIN_HIDDEN, 1)[1]
+            tests[cell.get("id")] = hidden.split(make_labs.END_HIDDEN, 1)[0].strip("\n")
+    return tests
 
 
 def executed_copy(reference, executed, language_info):
@@ -356,8 +464,23 @@ def raw_repository(tmp_path_factory):
 def chapter_runs(tmp_path_factory, raw_repository) -> ChapterRuns:
     """Each chapter run once in quick mode (on first use); see ChapterRuns.run."""
     base_url, requests, served = raw_repository
-    return ChapterRuns(tmp_path_factory.mktemp("chapters"), base_url, requests,
+    runs = ChapterRuns(tmp_path_factory.mktemp("chapters"), base_url, requests,
                        served)
+    SESSION_RUNS.append(runs)
+    return runs
+
+
+SESSION_RUNS: list[ChapterRuns] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say what the graded labs cost this session: the release and hidden tests."""
+    for runs in SESSION_RUNS:
+        if runs.labs_seconds or runs.hidden_seconds:
+            terminalreporter.write_line(
+                f"graded labs: release (tools/make_labs.py) {runs.labs_seconds:.1f} s; "
+                f"hidden tests in {len(runs._runs)} chapter runs "
+                f"{runs.hidden_seconds:.1f} s")
 
 
 def build_cache(output: Path):

@@ -125,8 +125,10 @@ def always_outdated(app, env, added, changed, removed):
 
 
 def setup(app):
-    """Register the directive and the chapter notes."""
+    """Register the directive and the chapter notes, and the labs' directive."""
     app.add_directive("running-times", RunningTimes)
+    # The teachers' page shows each lab's running times beside its questions.
+    app.setup_extension("lab_questions")
     app.connect("doctree-read", add_chapter_note)
     app.connect("env-get-outdated", always_outdated)
     return {"version": "1.0", "parallel_read_safe": False,
