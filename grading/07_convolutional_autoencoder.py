@@ -12,7 +12,7 @@ QUESTIONS = {
         "points": 3,
         # One UpSampling2D + 3 x 3 "same" Conv2D per convolution of the encoder,
         # the last with one filter and no activation; a new encoder; trained for
-        # early_epochs epochs of train_dataset.
+        # early_epochs epochs of fit_dataset.
         "tests": '''
 def hidden_decoder_ok(decoder, encoder):
     convolutions = [layer for layer in encoder.layers
@@ -40,7 +40,7 @@ helpers.self_check(
     and not {id(weight) for weight in upsampling_autoencoder.weights}
     & {id(weight) for weight in conv_autoencoder.weights}
     and int(upsampling_autoencoder.optimizer.iterations)
-    == early_epochs * -(-len(x_train) // batch_size)
+    == early_epochs * -(-len(x_fit) // batch_size)
     and abs(float(upsampling_test_mse) - float(np.mean(
         (reconstruct(upsampling_autoencoder, x_test) - x_test) ** 2)))
     <= 1e-4 * float(upsampling_test_mse)
@@ -51,7 +51,7 @@ helpers.self_check(
     "the decoder 'upsampling_decoder': one UpSampling2D and one 3 x 3 Conv2D with "
     "padding 'same' per convolution of the encoder, the last with 1 filter and no "
     "activation, back to 28 x 28 x 1; trained for early_epochs epochs of "
-    "train_dataset; upsampling_test_mse and early_conv_test_mse the test MSEs.",
+    "fit_dataset; upsampling_test_mse and early_conv_test_mse the test MSEs.",
 )
 ''',
     },

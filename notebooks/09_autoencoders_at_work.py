@@ -116,7 +116,7 @@ print(f"training pool {x_pool.shape}, validation {x_validation.shape}, "
 # This chapter trains eleven of these models, so the two functions below
 # build a compiled model and a training pipeline; each `fit` call stays in
 # view where a model trains. Novelty detection needs ten of them, one per
-# held-out class, so each trains for only 5 epochs instead of chapter 2's 100:
+# held-out class, so each trains for only 3 epochs instead of chapter 2's 50:
 # on two CPU cores, that keeps the whole chapter within five minutes. Exercise
 # 3 trains another kind of autoencoder for the same task, and you can raise
 # `num_epochs` below to see how much longer training changes the scores.
@@ -124,7 +124,7 @@ print(f"training pool {x_pool.shape}, validation {x_validation.shape}, "
 # %%
 latent_dim = 20
 batch_size = 512
-num_epochs = helpers.per_mode(full=5, quick=2)
+num_epochs = helpers.per_mode(full=3, quick=2)
 
 
 def compiled_autoencoder():

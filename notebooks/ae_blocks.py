@@ -460,6 +460,27 @@ def build_autoencoder(encoder, decoder, name):
     return autoencoder
 
 
+def power_spectrum(images):
+    """Mean over the images of the squared magnitude of their 2-D FFT."""
+    images = np.asarray(images, dtype="float64")
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError("images must have shape (num_images, height, width) or "
+                         f"(num_images, height, width, 1), got {images.shape}")
+    return np.mean(np.abs(np.fft.fft2(images)) ** 2, axis=0)
+
+
+def nyquist_peak(power):
+    """Power at the Nyquist frequency of both axes over its 8 neighbours' mean."""
+    rows, cols = power.shape
+    if rows % 2 or cols % 2:
+        raise ValueError(f"the Nyquist frequency needs even sizes, got {power.shape}")
+    neighbours = [power[(rows // 2 + dr) % rows, (cols // 2 + dc) % cols]
+                  for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
+    return float(power[rows // 2, cols // 2] / np.mean(neighbours))
+
+
 # -------- 08_adversarial_autoencoder --------------------------------------------------
 
 

@@ -530,3 +530,58 @@ def built_site(tmp_path_factory, chapter_runs):
     log = process.stderr[-6000:] + process.stdout[-2000:]
     assert process.returncode == 0, f"the book build failed:\n{log}"
     return output / "_build" / "html"
+
+
+# The browser tests (test_site.py, test_accessibility.py): Debian's Chromium.
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+NO_CHROMIUM = ("the browser tests need Chromium: sudo apt-get install chromium "
+               "chromium-driver (Debian's packages)")
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--window-size=1280,1000",
+    # Containers often have a small /dev/shm, where Chromium's pages can crash.
+    "--disable-dev-shm-usage",
+    # A lab machine without internet: only the local server can be reached.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+)
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """Serve the built site on 127.0.0.1; return its base URL."""
+    html = built_site
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium with a fresh profile for each test module, which keeps
+    the console's log."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert CHROMIUM and CHROMEDRIVER, NO_CHROMIUM
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options,
+                              service=Service(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(60)
+    # axe-core checks a long page for a minute or more.
+    driver.set_script_timeout(180)
+    yield driver
+    driver.quit()

@@ -10,22 +10,15 @@ The findings are kept in _build/test-artifacts/axe-<theme>.json.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from test_notebooks import toc_files
 from test_site import (
     ARTIFACTS,
-    CHROMEDRIVER,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    NO_CHROMIUM,
     needs_chromium,
     open_page,
     pages,
@@ -79,42 +72,11 @@ def redirect(path: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def site(built_site):
-    """Serve the built site on 127.0.0.1; return its base URL and its pages."""
-    html = built_site
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    names = [str(path.relative_to(html)) for path in pages(html)
+def site(built_site, site_url):
+    """The served site's base URL and the names of its pages."""
+    names = [str(path.relative_to(built_site)) for path in pages(built_site)
              if not redirect(path)]
-    yield f"http://127.0.0.1:{server.server_address[1]}/", names
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def axe_browser(tmp_path_factory):
-    """A headless Chromium with a fresh profile, as in test_site.py."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert CHROMIUM and CHROMEDRIVER, NO_CHROMIUM
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('axe')}")
-    driver = webdriver.Chrome(options=options,
-                              service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(180)
-    yield driver
-    driver.quit()
+    return site_url, names
 
 
 def check(driver, url: str, theme: str) -> dict:
@@ -143,16 +105,16 @@ def test_vendored_axe_is_the_release_named_in_its_readme():
 
 
 @needs_chromium
-def test_axe_reports_what_it_should(site, axe_browser):
+def test_axe_reports_what_it_should(site, browser):
     """axe, as run here, finds pale text and a button named other than it reads."""
     base, names = site
-    open_page(axe_browser, base + names[0])
-    axe_browser.execute_script(
+    open_page(browser, base + names[0])
+    browser.execute_script(
         "document.querySelector('main').insertAdjacentHTML('afterbegin', "
         "'<p id=\"pale\" style=\"color:#0ff;background:#eee\">pale text</p>"
         "<button id=\"misnamed\" aria-label=\"Close\">Open</button>');")
-    axe_browser.execute_script(AXE.read_text(encoding="utf-8"))
-    result = axe_browser.execute_async_script(RUN_AXE, TAGS, [])
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    result = browser.execute_async_script(RUN_AXE, TAGS, [])
     found = {(rule["id"], node["target"]) for rule in result["rules"]
              for node in rule["nodes"]}
     assert ("color-contrast", "#pale") in found, found
@@ -161,18 +123,18 @@ def test_axe_reports_what_it_should(site, axe_browser):
 
 @needs_chromium
 @pytest.mark.parametrize("theme", THEMES)
-def test_every_page_passes_axe(site, axe_browser, theme):
+def test_every_page_passes_axe(site, browser, theme):
     base, names = site
     chapters = [f"{name}.html" for name in toc_files()]
     assert set(chapters) <= set(names), "pages of the toc missing from the site"
     # The theme's switch keeps the reader's choice here (pydata-sphinx-theme).
-    axe_browser.get(base + names[0])
-    axe_browser.execute_script(
+    browser.get(base + names[0])
+    browser.execute_script(
         "localStorage.setItem('mode', arguments[0]);"
         "localStorage.setItem('theme', arguments[0]);", theme)
     report, failures, known = {}, [], {}
     for name in names:
-        result = check(axe_browser, base + name, theme)
+        result = check(browser, base + name, theme)
         report[name] = result["rules"]
         for rule in result["rules"]:
             for node in rule["nodes"]:

@@ -1,5 +1,6 @@
-"""Unit tests of chapter 7's blocks: the output-size formula, and a decoder that
-gives the image's shape back whatever the depth of the encoder."""
+"""Unit tests of chapter 7's blocks: the output-size formula, a decoder that
+gives the image's shape back whatever the depth of the encoder, and the spectrum
+that measures checkerboards."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 from ae_blocks import (Decoder, Encoder, build_autoencoder, build_conv_decoder,
-                       build_conv_encoder, conv_output_size)
+                       build_conv_encoder, conv_output_size, nyquist_peak,
+                       power_spectrum)
 from keras import layers
 
 CASES = list(itertools.product((5, 7, 14, 28), (1, 2, 3, 4, 5), (1, 2, 3),
@@ -117,3 +119,36 @@ def test_dense_comparison_model_has_chapter_2s_size():
         keras.Sequential([Decoder(), layers.Reshape((28, 28, 1))]), "dense")
     assert dense.count_params() == 487_588
     assert dense.output_shape == (None, 28, 28, 1)
+
+
+def test_a_checkerboard_peaks_at_the_nyquist_frequency():
+    rng = np.random.default_rng(0)
+    smooth = rng.uniform(size=(50, 1, 1, 1)) * np.ones((50, 28, 28, 1))
+    smooth += 0.01 * rng.normal(size=smooth.shape)
+    rows, cols = np.indices((28, 28))
+    checkerboard = 0.1 * (-1.0) ** (rows + cols)
+    plain, patterned = (nyquist_peak(power_spectrum(images))
+                        for images in (smooth, smooth + checkerboard[..., None]))
+    assert 0.5 < plain < 2 and patterned > 100
+
+
+def test_power_spectrum_sums_to_the_images_energy():
+    images = np.random.default_rng(1).uniform(size=(3, 28, 28))
+    # Parseval: the mean squared magnitude of the FFT is 28 * 28 times the
+    # mean squared pixel.
+    assert np.isclose(power_spectrum(images).sum(),
+                      28 * 28 * np.mean(np.sum(images ** 2, axis=(1, 2))))
+
+
+@pytest.mark.parametrize("bad,message", [
+    (np.zeros((28, 28)), "num_images, height, width"),
+    (np.zeros((2, 28, 28, 3)), "num_images, height, width"),
+])
+def test_power_spectrum_rejects_other_shapes(bad, message):
+    with pytest.raises(ValueError, match=message):
+        power_spectrum(bad)
+
+
+def test_nyquist_peak_needs_even_sizes():
+    with pytest.raises(ValueError, match="even sizes"):
+        nyquist_peak(np.ones((27, 28)))

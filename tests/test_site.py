@@ -11,16 +11,13 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shutil
 import sys
-import threading
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import ROOT
+from conftest import CHROMEDRIVER, CHROMIUM, NO_CHROMIUM, ROOT
 from test_notebooks import toc_files
 
 EXTERNAL = re.compile(r"^(https?:)?//", re.IGNORECASE)
@@ -28,23 +25,11 @@ NOT_FILES = re.compile(r"^(mailto|javascript|data|tel):", re.IGNORECASE)
 CSS_EXTERNAL = re.compile(r"(@import\s+(url\()?|url\()\s*['\"]?(https?:)?//",
                           re.IGNORECASE)
 ARTIFACTS = ROOT / "_build" / "test-artifacts"
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-NO_CHROMIUM = ("the browser tests need Chromium: sudo apt-get install chromium "
-               "chromium-driver (Debian's packages)")
 # CI installs Chromium and sets AE_BOOK_REQUIRE_BROWSER=1: there, no skipping.
 needs_chromium = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER)
     and os.environ.get("AE_BOOK_REQUIRE_BROWSER") != "1",
     reason=NO_CHROMIUM,
-)
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--window-size=1280,1000",
-    # Containers often have a small /dev/shm, where Chromium's pages can crash.
-    "--disable-dev-shm-usage",
-    # A lab machine without internet: only the local server can be reached.
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 )
 
 
@@ -183,44 +168,6 @@ def test_running_time_note_says_what_was_measured():
 
 
 # ------------------------------------------------------------------ in a browser
-
-
-@pytest.fixture(scope="module")
-def site_url(built_site):
-    """Serve the built site on 127.0.0.1; return its base URL."""
-    html = built_site
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """A headless Chromium with a fresh profile that keeps the console's log."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert CHROMIUM and CHROMEDRIVER, NO_CHROMIUM
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options,
-                              service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
 
 
 def wait_for(driver, script: str, what: str, timeout: float = 30):

@@ -8,19 +8,18 @@ WRONG_ANSWERS = {
     # An untrained model: the upsampling autoencoder is built, never trained.
     "Exercise 1": (
         ("""upsampling_history = upsampling_autoencoder.fit(
-    train_dataset, epochs=early_epochs, verbose=0,
+    fit_dataset, epochs=early_epochs, verbose=0,
+    validation_data=(x_validation, x_validation),
     callbacks=[ShortProgress(num_lines=early_epochs)])
 """, ""),
-        ("""print(f"after {early_epochs} epochs each: training loss upsampling "
-      f"{upsampling_history.history['loss'][-1]:.4f}, transposed convolutions "
-      f"{histories['conv'].history['loss'][early_epochs - 1]:.4f}; test MSE "
-      f"upsampling {upsampling_test_mse:.4f}, transposed convolutions "
-      f"{early_conv_test_mse:.4f}")
-""", ""),
+        ("""print(f"after {early_epochs} epochs each: validation loss upsampling "
+      f"{upsampling_history.history['val_loss'][-1]:.4f}, transposed convolutions "
+""", """print(f"after {early_epochs} epochs each: "
+"""),
     ),
     # Untrained models: the sweep measures five freshly built autoencoders.
     "Exercise 2": (
-        ("""    sweep_autoencoder.fit(fit_dataset, epochs=2, verbose=0,
+        ("""    sweep_autoencoder.fit(sweep_dataset, epochs=2, verbose=0,
                           callbacks=[sweep_progress])
 """, ""),
     ),
