@@ -61,15 +61,15 @@ TESTED_VERSIONS = {
 # tools/run_chapters.py --update-timings.
 FULL_MODE_CPU_MINUTES = {
     1: 1.0,
-    2: 5.8,
+    2: 3.0,
     3: 1.4,
-    4: 1.6,
+    4: 1.9,
     5: 2.7,
-    6: 3.0,
-    7: 4.5,
-    8: 4.7,
-    9: 5.5,
-    10: 1.6,
+    6: 2.5,
+    7: 4.8,
+    8: 5.0,
+    9: 4.9,
+    10: 1.7,
 }
 
 # Where each loader's data came from on its last call (chapters record it).
