@@ -1222,8 +1222,8 @@ helpers.record("aae/data", helpers.DATA_SOURCES["mnist"])
 #
 # Each exercise has a solution below it, hidden on the website (click to show
 # it), and a cell that checks your answer. The models of exercises 2 to 4
-# train for 16 epochs in full mode (with the learning rates decaying over
-# those 16), to keep the chapter within five minutes on two CPU cores.
+# train for 10 epochs (with the learning rates decaying over those 10), to
+# keep the chapter within five minutes on two CPU cores.
 #
 # 1. **The noise floor of the distance.** Two samples of the same
 #    distribution do not have an MMD of exactly zero. Draw 20 pairs of
@@ -1308,7 +1308,7 @@ class UniformAAE(AAE):
 uniform_aae = UniformAAE(build_deterministic_encoder(latent_dim),
                          build_decoder(latent_dim), build_discriminator(latent_dim),
                          seed=6, name="uniform_aae")
-exercise_epochs = helpers.per_mode(full=16, quick=3)
+exercise_epochs = helpers.per_mode(full=10, quick=3)
 uniform_aae.compile(**adversarial_optimizers(decay=True,
                                              decay_epochs=exercise_epochs),
                     steps_per_execution=32)
@@ -1385,8 +1385,9 @@ supervised_aae = SupervisedAAE(build_deterministic_encoder(latent_dim),
                                build_label_decoder(latent_dim),
                                build_discriminator(latent_dim), seed=8,
                                name="supervised_aae")
-# The labels take a few hundred steps to be used: quick mode trains longer here.
-supervised_epochs = helpers.per_mode(full=16, quick=10)
+# The labels take a few hundred steps to be used, so quick mode trains as long
+# as full mode here.
+supervised_epochs = 10
 supervised_aae.compile(**adversarial_optimizers(
     decay=True, decay_epochs=supervised_epochs), steps_per_execution=32)
 labelled_dataset = (
