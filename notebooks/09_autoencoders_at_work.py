@@ -1095,7 +1095,7 @@ plt.show()
 # against the codings, the codings' map is the most trustworthy, and against
 # the pixels it is the least, while the maps of PCA's components and of the
 # pixels keep the pixels' neighbourhoods best, nearly tied. All three keep most
-# of them: trustworthiness and continuity stay above 0.95 against the pixels.
+# of them: trustworthiness and continuity stay above $0.95$ against the pixels.
 # The classes show on all three maps, but not equally well: a
 # 5-nearest-neighbour classifier on the map of the codings is right less often
 # (0.738<!-- map/knn_accuracy:.3f -->) than on the maps of PCA's components
