@@ -528,13 +528,21 @@ def mixture_axes(centres, scale):
     return rays.astype("float32"), normals.astype("float32"), along, across
 
 
-def sample_mixture(num_samples, centres, scale, seed=None):
-    """Draw from an equal-weight mixture of 2-D Gaussians around `centres`."""
+def sample_mixture(num_samples, centres, scale, seed=None, components=None):
+    """Draw from an equal-weight mixture of 2-D Gaussians (or from `components`)."""
     # Two draws from one generator never share a seed, whatever we are given.
     if not isinstance(seed, keras.random.SeedGenerator):
         seed = keras.random.SeedGenerator(seed)
     rays, normals, along, across = mixture_axes(centres, scale)
-    component = keras.random.randint((num_samples,), 0, len(rays), seed=seed)
+    if components is None:
+        component = keras.random.randint((num_samples,), 0, len(rays), seed=seed)
+    else:
+        component = components
+        # Inside a traced training step the batch size is known only at run time.
+        count = ops.shape(component)[0]
+        if isinstance(count, int) and count != num_samples:
+            raise ValueError(f"components must hold one index per sample: expected "
+                             f"{num_samples}, got {count}")
     noise = keras.random.normal((num_samples, 2), seed=seed)
     return (ops.take(np.asarray(centres, dtype="float32"), component, axis=0)
             + along * noise[:, :1] * ops.take(rays, component, axis=0)

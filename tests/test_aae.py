@@ -158,6 +158,21 @@ def test_sample_mixture_advances_a_seed_generator_and_repeats_an_integer_seed():
         to_numpy(sample_mixture(1000, centres, [0.5, 0.1], seed=4)))
 
 
+def test_sample_mixture_draws_from_the_components_it_is_given():
+    centres = ring_centres(10, radius=1.4)
+    components = np.repeat(np.arange(10), 2000)
+    draws = to_numpy(sample_mixture(len(components), centres, [0.5, 0.1], seed=6,
+                                    components=components))
+    nearest = mixture_distances(draws, centres, [0.5, 0.1]).argmin(axis=1)
+    # Petals overlap near the origin, so most draws, not all, are nearest their own.
+    assert np.mean(nearest == components) > 0.8
+    for component in (0, 7):
+        rows = draws[components == component]
+        np.testing.assert_allclose(rows.mean(axis=0), centres[component], atol=0.03)
+    with pytest.raises(ValueError, match="one index per sample: expected 5, got 20000"):
+        sample_mixture(5, centres, [0.5, 0.1], components=components)
+
+
 def test_mixture_distances_count_in_each_component_s_standard_deviations():
     centres = [[0.0, 2.0], [-2.0, 0.0]]
     points = [[0.0, 2.5], [0.1, 2.0], [0.0, 2.0]]
